@@ -1,0 +1,107 @@
+// The proxy's configuration, parsed once at start-up from FATHOM_PROXY_* environment variables into a
+// typed object. Nothing else in the proxy reads process.env. Documented in docs/proxy-config.md.
+import { parsePortList, parseSocketAddr, type SocketAddr } from '../lib/addr.js';
+import { isLogLevel, type LogLevel } from '../lib/log.js';
+
+export interface ProxyConfig {
+  readonly inboundAddr: SocketAddr;
+  readonly outboundAddr: SocketAddr;
+  readonly adminAddr: SocketAddr;
+  /** The control plane (destination + identity); absent means standalone mode. */
+  readonly controllerAddr: SocketAddr | undefined;
+  readonly logLevel: LogLevel;
+  /** Ports whose traffic is opaque TCP: no protocol detection (server-speaks-first protocols). */
+  readonly opaquePorts: ReadonlySet<number>;
+  /** How long detection waits for a client's first bytes before treating the connection as TCP. */
+  readonly detectTimeoutMs: number;
+  readonly inboundConnectTimeoutMs: number;
+  readonly outboundConnectTimeoutMs: number;
+  /** HTTP/1 request head (request line + headers) limit in bytes; larger gets 431. */
+  readonly maxHeaderBytes: number;
+  /** How long a client may take to send a complete request head; slower gets 408 and a close. */
+  readonly headersTimeoutMs: number;
+  /** How long an idle client keep-alive connection is kept open. */
+  readonly idleTimeoutMs: number;
+  /** How long an idle pooled upstream connection is kept. */
+  readonly poolIdleTimeoutMs: number;
+  /** How long in-flight work may continue after SIGTERM before the proxy exits. */
+  readonly shutdownGraceMs: number;
+  /** Where an outbound connection goes when it was not redirected by iptables (tests, development). */
+  readonly outboundDefaultDst: SocketAddr | undefined;
+  /** Where an inbound connection goes when it was not redirected by iptables (tests, development). */
+  readonly inboundDefaultDst: SocketAddr | undefined;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_OPAQUE_PORTS = '25,587,3306,4444,5432,6379,9300,11211';
+
+/** Parses durations such as `10s`, `300ms`, `2m`, or a bare number of milliseconds. */
+export function parseDurationMs(text: string): number | string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) return `"${text}" is not a duration (examples: 300ms, 10s, 2m)`;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'ms';
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+/** Parses the environment. Returns the config, or the list of every problem found (each names its variable). */
+export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
+  const errors: string[] = [];
+  const get = (name: string) => {
+    const v = env[`FATHOM_PROXY_${name}`];
+    return v === undefined || v.trim() === '' ? undefined : v;
+  };
+  const addr = (name: string, fallback: string | undefined): SocketAddr | undefined => {
+    const text = get(name) ?? fallback;
+    if (text === undefined) return undefined;
+    const parsed = parseSocketAddr(text);
+    if (typeof parsed === 'string') {
+      errors.push(`FATHOM_PROXY_${name}: ${parsed}`);
+      return undefined;
+    }
+    return parsed;
+  };
+  const duration = (name: string, fallback: string): number => {
+    const parsed = parseDurationMs(get(name) ?? fallback);
+    if (typeof parsed === 'string') {
+      errors.push(`FATHOM_PROXY_${name}: ${parsed}`);
+      return 0;
+    }
+    return parsed;
+  };
+  const bytes = (name: string, fallback: number): number => {
+    const text = get(name);
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text.trim()) || Number(text) < 1024) {
+      errors.push(`FATHOM_PROXY_${name}: "${text}" is not a byte count of at least 1024`);
+      return fallback;
+    }
+    return Number(text);
+  };
+
+  const logLevel = get('LOG_LEVEL') ?? 'info';
+  if (!isLogLevel(logLevel)) errors.push(`FATHOM_PROXY_LOG_LEVEL: "${logLevel}" is not one of error, warn, info, debug, trace`);
+  const opaque = parsePortList(get('OPAQUE_PORTS') ?? DEFAULT_OPAQUE_PORTS);
+  if (typeof opaque === 'string') errors.push(`FATHOM_PROXY_OPAQUE_PORTS: ${opaque}`);
+
+  const config: ProxyConfig = {
+    inboundAddr: addr('INBOUND_ADDR', '0.0.0.0:4143')!,
+    outboundAddr: addr('OUTBOUND_ADDR', '127.0.0.1:4140')!,
+    adminAddr: addr('ADMIN_ADDR', '0.0.0.0:4191')!,
+    controllerAddr: addr('CONTROLLER_ADDR', undefined),
+    logLevel: isLogLevel(logLevel) ? logLevel : 'info',
+    opaquePorts: typeof opaque === 'string' ? new Set() : opaque,
+    detectTimeoutMs: duration('DETECT_TIMEOUT', '10s'),
+    inboundConnectTimeoutMs: duration('INBOUND_CONNECT_TIMEOUT', '300ms'),
+    outboundConnectTimeoutMs: duration('OUTBOUND_CONNECT_TIMEOUT', '1s'),
+    maxHeaderBytes: bytes('MAX_HEADER_BYTES', 64 * 1024),
+    headersTimeoutMs: duration('HEADERS_TIMEOUT', '10s'),
+    idleTimeoutMs: duration('IDLE_TIMEOUT', '60s'),
+    poolIdleTimeoutMs: duration('POOL_IDLE_TIMEOUT', '3s'),
+    shutdownGraceMs: duration('SHUTDOWN_GRACE_PERIOD', '2m'),
+    outboundDefaultDst: addr('OUTBOUND_DEFAULT_DST', undefined),
+    inboundDefaultDst: addr('INBOUND_DEFAULT_DST', undefined),
+  };
+  return errors.length > 0 ? { errors } : config;
+}

@@ -1,0 +1,19 @@
+// What every stage of the proxy shares: configuration, metrics, the connection tracker, the HTTP/1
+// proxies for each direction, and a logger. Built once in proxy.ts.
+import type { Logger } from '../lib/log.js';
+import type { ProxyConfig } from './config.js';
+import type { Http1Proxy } from './http/http1.js';
+import type { ProxyMetrics } from './metrics/registry.js';
+import type { ConnectionTracker } from './transport/connections.js';
+
+export type Direction = 'inbound' | 'outbound';
+
+export interface DirectionContext {
+  readonly direction: Direction;
+  readonly config: ProxyConfig;
+  readonly metrics: ProxyMetrics;
+  readonly tracker: ConnectionTracker;
+  readonly http1: Http1Proxy;
+  readonly connectTimeoutMs: number;
+  readonly log: Logger;
+}

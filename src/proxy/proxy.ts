@@ -1,0 +1,110 @@
+// Wires the proxy together: the inbound, outbound and admin listeners over shared metrics, and the
+// shutdown sequence (not ready → stop accepting → drain → exit when idle or at the grace deadline).
+import { createServer, type Server, type Socket } from 'node:net';
+import { formatSocketAddr, type SocketAddr } from '../lib/addr.js';
+import { logger, type Logger } from '../lib/log.js';
+import { startAdmin, type AdminServer } from './admin/server.js';
+import type { ProxyConfig } from './config.js';
+import type { Direction, DirectionContext } from './context.js';
+import { Http1Proxy } from './http/http1.js';
+import { acceptInbound } from './inbound/pipeline.js';
+import { ProxyMetrics } from './metrics/registry.js';
+import { acceptOutbound } from './outbound/pipeline.js';
+import { ConnectionTracker } from './transport/connections.js';
+
+export interface RunningProxy {
+  readonly inbound: SocketAddr;
+  readonly outbound: SocketAddr;
+  readonly admin: SocketAddr;
+  readonly metrics: ProxyMetrics;
+  /** Graceful shutdown; resolves when every connection has finished or the grace period ended. */
+  shutdown(): Promise<void>;
+}
+
+export async function startProxy(config: ProxyConfig, log: Logger = logger('proxy')): Promise<RunningProxy> {
+  const metrics = new ProxyMetrics();
+  const tracker = new ConnectionTracker(metrics);
+  let ready = false;
+
+  const context = (direction: Direction, connectTimeoutMs: number): DirectionContext => ({
+    direction,
+    config,
+    metrics,
+    tracker,
+    connectTimeoutMs,
+    log: logger(direction),
+    http1: new Http1Proxy({
+      metrics,
+      tracker,
+      log: logger(`${direction}-http1`),
+      connectTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      headersTimeoutMs: config.headersTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      poolIdleTimeoutMs: config.poolIdleTimeoutMs,
+    }),
+  });
+  const inboundCtx = context('inbound', config.inboundConnectTimeoutMs);
+  const outboundCtx = context('outbound', config.outboundConnectTimeoutMs);
+
+  const inbound = await listen(config.inboundAddr, (s) => acceptInbound(s, inboundCtx));
+  const outbound = await listen(config.outboundAddr, (s) => acceptOutbound(s, outboundCtx));
+  const admin: AdminServer = await startAdmin({
+    host: config.adminAddr.host,
+    port: config.adminAddr.port,
+    metrics: { render: () => { tracker.flush(); return metrics.render(); } },
+    isReady: () => ready,
+  });
+  ready = true;
+  const addrOf = (s: Server): SocketAddr => {
+    const a = s.address();
+    return typeof a === 'object' && a ? { host: a.address, port: a.port } : { host: '', port: 0 };
+  };
+  const running: RunningProxy = {
+    inbound: addrOf(inbound),
+    outbound: addrOf(outbound),
+    admin: { host: config.adminAddr.host, port: admin.port },
+    metrics,
+    async shutdown() {
+      ready = false;
+      log.info('shutting down', { open_connections: tracker.openCount, grace_ms: config.shutdownGraceMs });
+      inbound.close();
+      outbound.close();
+      inboundCtx.http1.drain();
+      outboundCtx.http1.drain();
+      const deadline = Date.now() + config.shutdownGraceMs;
+      while (tracker.openCount > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        inboundCtx.http1.drain();
+        outboundCtx.http1.drain();
+      }
+      for (const s of tracker.sockets()) s.destroy();
+      inboundCtx.http1.destroy();
+      outboundCtx.http1.destroy();
+      await admin.close();
+    },
+  };
+  log.info('listening', {
+    inbound: fmt(running.inbound),
+    outbound: fmt(running.outbound),
+    admin: fmt(running.admin),
+    mode: config.controllerAddr ? 'controller' : 'standalone',
+  });
+  return running;
+}
+
+function fmt(a: SocketAddr): string {
+  return formatSocketAddr(a.host, a.port);
+}
+
+function listen(addr: SocketAddr, onConnection: (s: Socket) => void): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    // allowHalfOpen: a client's FIN must not close our write side (TCP half-close is forwarded).
+    const server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: false }, (socket) => {
+      socket.on('error', () => {}); // every stage reports errors its own way; never crash on a peer's reset
+      onConnection(socket);
+    });
+    server.once('error', (err) => reject(new Error(`cannot listen on ${fmt(addr)}: ${err.message}`)));
+    server.listen({ host: addr.host, port: addr.port, backlog: 1024 }, () => resolve(server));
+  });
+}

@@ -1,0 +1,32 @@
+// Opens a TCP connection to an endpoint with a connect timeout, reporting failure as a FathomError
+// whose code the error mapping understands (ECONNREFUSED, ECONNECTTIMEOUT, ...).
+import { connect, type Socket } from 'node:net';
+import { FathomError, withContext } from '../../lib/errors.js';
+import { formatSocketAddr, type SocketAddr } from '../../lib/addr.js';
+
+export function connectWithTimeout(
+  target: SocketAddr,
+  timeoutMs: number,
+  done: (err: FathomError | undefined, socket?: Socket) => void,
+): Socket {
+  const socket = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+  let settled = false;
+  const settle = (err?: FathomError) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.removeListener('error', onError);
+    if (err) {
+      socket.destroy();
+      done(err);
+    } else done(undefined, socket);
+  };
+  const onError = (err: Error) => settle(withContext(`connect to ${formatSocketAddr(target.host, target.port)}`, err));
+  const timer = setTimeout(
+    () => settle(new FathomError('ECONNECTTIMEOUT', `connect to ${formatSocketAddr(target.host, target.port)} timed out after ${timeoutMs}ms`)),
+    timeoutMs,
+  );
+  socket.once('connect', () => settle());
+  socket.on('error', onError);
+  return socket;
+}
