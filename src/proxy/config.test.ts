@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDurationMs, parseProxyConfig, type ProxyConfig } from './config.js';
+
+test('defaults follow Linkerd: ports, detect timeout, opaque ports', () => {
+  const c = parseProxyConfig({}) as ProxyConfig;
+  assert.deepEqual(c.inboundAddr, { host: '0.0.0.0', port: 4143 });
+  assert.deepEqual(c.outboundAddr, { host: '127.0.0.1', port: 4140 });
+  assert.deepEqual(c.adminAddr, { host: '0.0.0.0', port: 4191 });
+  assert.equal(c.controllerAddr, undefined);
+  assert.equal(c.detectTimeoutMs, 10_000);
+  assert.equal(c.outboundConnectTimeoutMs, 1000);
+  assert.equal(c.inboundConnectTimeoutMs, 300);
+  assert.deepEqual([...c.opaquePorts].sort((a, b) => a - b), [25, 587, 3306, 4444, 5432, 6379, 9300, 11211]);
+});
+
+test('variables override defaults', () => {
+  const c = parseProxyConfig({
+    FATHOM_PROXY_INBOUND_ADDR: '127.0.0.1:5143',
+    FATHOM_PROXY_CONTROLLER_ADDR: '198.18.0.2:8086',
+    FATHOM_PROXY_LOG_LEVEL: 'debug',
+    FATHOM_PROXY_OPAQUE_PORTS: '1000-1002, 7000',
+    FATHOM_PROXY_DETECT_TIMEOUT: '250ms',
+    FATHOM_PROXY_SHUTDOWN_GRACE_PERIOD: '5s',
+  }) as ProxyConfig;
+  assert.deepEqual(c.inboundAddr, { host: '127.0.0.1', port: 5143 });
+  assert.deepEqual(c.controllerAddr, { host: '198.18.0.2', port: 8086 });
+  assert.equal(c.logLevel, 'debug');
+  assert.deepEqual([...c.opaquePorts], [1000, 1001, 1002, 7000]);
+  assert.equal(c.detectTimeoutMs, 250);
+  assert.equal(c.shutdownGraceMs, 5000);
+});
+
+test('every bad variable is reported by name', () => {
+  const r = parseProxyConfig({
+    FATHOM_PROXY_INBOUND_ADDR: 'nope',
+    FATHOM_PROXY_LOG_LEVEL: 'loud',
+    FATHOM_PROXY_OPAQUE_PORTS: '70000',
+    FATHOM_PROXY_DETECT_TIMEOUT: 'soon',
+    FATHOM_PROXY_MAX_HEADER_BYTES: '12',
+  });
+  assert.ok('errors' in r);
+  const text = r.errors.join('\n');
+  for (const name of ['INBOUND_ADDR', 'LOG_LEVEL', 'OPAQUE_PORTS', 'DETECT_TIMEOUT', 'MAX_HEADER_BYTES']) {
+    assert.match(text, new RegExp(`FATHOM_PROXY_${name}`));
+  }
+});
+
+test('durations', () => {
+  assert.equal(parseDurationMs('10s'), 10_000);
+  assert.equal(parseDurationMs('1.5s'), 1500);
+  assert.equal(parseDurationMs('2m'), 120_000);
+  assert.equal(parseDurationMs('300'), 300);
+  assert.equal(typeof parseDurationMs('-1s'), 'string');
+});
