@@ -55,7 +55,11 @@ static napi_value original_dst(napi_env env, napi_callback_info info) {
   napi_value null_value;
   napi_get_null(env, &null_value);
 
-  if (local.ss_family == AF_INET6) {
+  /* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; their NAT record is in the IPv4 table. */
+  int v4_mapped = local.ss_family == AF_INET6 &&
+                  IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&local)->sin6_addr);
+
+  if (local.ss_family == AF_INET6 && !v4_mapped) {
     struct sockaddr_in6 dst;
     socklen_t len = sizeof dst;
     if (getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &dst, &len) != 0) {
