@@ -14,7 +14,7 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # package:command pairs; a package is installed only when its command is missing.
 APT_NEEDS=(
   "iproute2:ip" "iptables:iptables" "curl:curl" "nghttp2-client:h2load" "prometheus:prometheus"
-  "util-linux:setpriv" "procps:ps" "wrk:wrk"
+  "util-linux:setpriv" "procps:ps" "wrk:wrk" "protobuf-compiler:protoc"
 )
 missing=()
 for pair in "${APT_NEEDS[@]}"; do
