@@ -1,0 +1,17 @@
+// The registry of CLI commands, in the order `fathom --help` lists them. Adding a command is one line
+// here plus its module under commands/ exporting `command` (see docs/cli.md). Modules load only when
+// their command runs, so a command's dependencies never slow down the others.
+import type { Command } from '../command.js';
+
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for `fathom --help`. */
+  readonly summary: string;
+  load(): Promise<{ readonly command: Command }>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  { name: 'inject', summary: 'Add the workloads in Kubernetes YAML to the mesh', load: () => import('./inject.js') },
+  { name: 'uninject', summary: 'Take the workloads in Kubernetes YAML out of the mesh', load: () => import('./uninject.js') },
+  { name: 'version', summary: 'Print the CLI version', load: () => import('./version.js') },
+];
