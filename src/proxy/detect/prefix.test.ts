@@ -23,6 +23,11 @@ const cases: Array<[string, Buffer, string]> = [
   ['long method is not HTTP', Buffer.from('A'.repeat(25) + ' / HTTP/1.1\r\n'), 'opaque'],
   ['non-ascii in request line', Buffer.from('GET /\x01\x02'), 'opaque'],
   ['1 KiB of letters without a space', Buffer.from('A'.repeat(1024)), 'opaque'],
+  // A request line longer than the detect buffer is still HTTP, however the reads split it.
+  ['long URI, first KiB only', Buffer.from('GET /' + 'a'.repeat(2000)).subarray(0, 1024), 'http1'],
+  ['long URI, whole line', Buffer.from('GET /' + 'a'.repeat(2000) + ' HTTP/1.1\r\n'), 'http1'],
+  ['long line of an unknown method', Buffer.from('FETCH /' + 'a'.repeat(2000)), 'opaque'],
+  ['long line with a control byte', Buffer.from('GET /' + 'a'.repeat(500) + '\x01' + 'a'.repeat(600)), 'opaque'],
 ];
 
 for (const [name, input, want] of cases) {

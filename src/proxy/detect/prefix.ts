@@ -33,10 +33,13 @@ export function classifyPrefix(buf: Buffer): Verdict {
   return classifyHttp1(buf);
 }
 
+/** Methods that, starting a long request line, mark it as HTTP even before the line ends (see below). */
+const COMMON_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT']);
+
 /**
  * An HTTP/1 request line: METHOD SP request-target SP HTTP/1.x. Once a line looks like a request we
  * hand it to the HTTP parser even if a later part is malformed, so bad HTTP/1 gets a 400 instead of
- * being forwarded as opaque bytes.
+ * being forwarded as opaque bytes. The verdict depends only on the bytes, never on how reads split them.
  */
 function classifyHttp1(buf: Buffer): Verdict {
   const limit = Math.min(buf.length, MAX_DETECT_BYTES);
@@ -47,9 +50,12 @@ function classifyHttp1(buf: Buffer): Verdict {
   if (i === 0 || buf[i] !== 0x20) return 'opaque';
   // The request line must contain " HTTP/" before its end.
   const lineEnd = buf.indexOf(0x0a, i);
-  const line = buf.toString('latin1', 0, lineEnd < 0 ? limit : lineEnd);
-  if (/ HTTP\/\d/.test(line)) return 'http1';
-  if (lineEnd >= 0 || limit >= MAX_DETECT_BYTES) return 'opaque';
+  if (lineEnd >= 0) return / HTTP\/\d/.test(buf.toString('latin1', 0, lineEnd)) ? 'http1' : 'opaque';
   // No newline yet: still plausible while no control characters or non-ASCII bytes appeared.
-  return /^[\x21-\x7e ]*$/.test(line) ? 'more' : 'opaque';
+  const line = buf.toString('latin1', 0, limit);
+  if (!/^[\x21-\x7e ]*$/.test(line)) return 'opaque';
+  if (buf.length < MAX_DETECT_BYTES) return 'more';
+  // A request line longer than the detect buffer (a long URI): a common method and 1 KiB of printable
+  // request-target is HTTP. Calling it opaque would forward it unparsed, around every HTTP check.
+  return COMMON_METHODS.has(line.slice(0, i)) ? 'http1' : 'opaque';
 }

@@ -1,6 +1,6 @@
 // The one place where a failure inside the proxy becomes a response: an HTTP status, a gRPC status
-// (for gRPC requests), and the `fathom-proxy-error` header naming the cause. docs/errors.md lists
-// this table and a test keeps the two in agreement.
+// (for gRPC requests), and the `fathom-proxy-error` header naming the cause; and the requests the
+// proxy refuses itself. docs/errors.md lists both tables and a test keeps them in agreement.
 import { errorCode } from '../../lib/errors.js';
 
 export interface ProxyErrorResponse {
@@ -30,6 +30,30 @@ export const ERROR_TABLE: Readonly<Record<string, ProxyErrorResponse>> = {
   ELOOP: { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'destination is the proxy itself' },
   ENODESTINATION: { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'no original destination' },
 };
+
+/** A request the proxy refuses itself, before anything is forwarded: a plain HTTP status and reason. */
+export interface Refusal {
+  readonly status: 400 | 408 | 431 | 505;
+  /** Fixed text, never request input: it is written into the fathom-proxy-error header. */
+  readonly reason: string;
+}
+
+/** Refusal code → response. The client's connection is closed after each of these. */
+export const REFUSAL_TABLE = {
+  EMALFORMED: { status: 400, reason: 'malformed request' },
+  EINCOMPLETE: { status: 400, reason: 'incomplete request' },
+  EMULTIPLEHOST: { status: 400, reason: 'multiple Host headers' },
+  ENOHOST: { status: 400, reason: 'missing Host header' },
+  EBADLENGTH: { status: 400, reason: 'invalid Content-Length' },
+  ETEHTTP10: { status: 400, reason: 'Transfer-Encoding in an HTTP/1.0 request' },
+  EMULTIPLETE: { status: 400, reason: 'multiple Transfer-Encoding headers' },
+  EBADTE: { status: 400, reason: 'unsupported Transfer-Encoding' },
+  EEMPTYNAME: { status: 400, reason: 'empty header name' },
+  EHEADERSTIMEOUT: { status: 408, reason: 'request timeout' },
+  EHEADERSTOOLARGE: { status: 431, reason: 'request header fields too large' },
+  ETOOMANYHEADERS: { status: 431, reason: 'too many header fields' },
+  EHTTPVERSION: { status: 505, reason: 'unsupported HTTP version' },
+} as const satisfies Record<string, Refusal>;
 
 const FALLBACK: ProxyErrorResponse = { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'proxy error' };
 

@@ -1,6 +1,8 @@
 // HTTP/1 header handling at the proxy boundary (RFC 9110 §7.6.1): hop-by-hop fields are removed in
 // both directions, including every field the Connection header names; end-to-end fields pass in their
-// original case and order. Also the request checks Node's parser leaves to us.
+// original case and order. Also the request checks Node's parser leaves to us, and the Content-Length
+// clean-up of responses.
+import { REFUSAL_TABLE, type Refusal } from './errors.js';
 
 /** Fields that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade']);
@@ -9,6 +11,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
  * Copies raw headers (name, value, name, value, ...) without hop-by-hop fields.
  * `keepUpgrade` keeps Connection: upgrade and Upgrade for protocol-switch requests.
  * `te: trailers` is end-to-end in meaning (gRPC relies on it) and is kept.
+ * `Connection: host` is ignored: naming Host would make the proxy send a request without its authority.
  */
 export function forwardableHeaders(raw: readonly string[], keepUpgrade = false): string[] {
   let named: Set<string> | undefined;
@@ -16,7 +19,7 @@ export function forwardableHeaders(raw: readonly string[], keepUpgrade = false):
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
       for (const token of raw[i + 1]!.split(',')) {
         const t = token.trim().toLowerCase();
-        if (t !== '' && !(keepUpgrade && t === 'upgrade')) (named ??= new Set()).add(t);
+        if (t !== '' && t !== 'host' && !(keepUpgrade && t === 'upgrade')) (named ??= new Set()).add(t);
       }
     }
   }
@@ -36,6 +39,20 @@ export function forwardableHeaders(raw: readonly string[], keepUpgrade = false):
   return out;
 }
 
+/**
+ * Rewrites Content-Length values with leading zeros (which llhttp reads as decimal) in plain decimal,
+ * in place, so that the next parser cannot read them as octal. Returns `raw`.
+ */
+export function canonicalContentLength(raw: string[]): string[] {
+  for (let i = 0; i < raw.length; i += 2) {
+    const v = raw[i + 1]!;
+    if (v.length > 1 && v.charCodeAt(0) === 0x30 && raw[i]!.length === 14 && raw[i]!.toLowerCase() === 'content-length') {
+      raw[i + 1] = v.replace(/^0+(?=\d)/, '');
+    }
+  }
+  return raw;
+}
+
 /** Counts occurrences of a field (lower-case name) in raw headers. */
 export function countHeader(raw: readonly string[], lowerName: string): number {
   let n = 0;
@@ -53,19 +70,42 @@ export function headerValue(raw: readonly string[], lowerName: string): string |
   return undefined;
 }
 
+/** Most header fields a request may carry. Node's parser silently drops fields past its own limit
+ * (2000), which would forward a different request than the one sent; hyper (Linkerd) and Envoy stop at
+ * 100. We refuse with 431 instead, at a limit no real client reaches. */
+export const MAX_HEADER_FIELDS = 1000;
+
+// Content-Length is 1*DIGIT (RFC 9110 §8.6); leading zeros are valid there but some parsers read them as
+// octal, so a value that two parsers could read differently is refused rather than forwarded.
+const CANONICAL_LENGTH = /^(?:0|[1-9][0-9]{0,15})$/;
+
 /**
- * Request checks beyond Node's parser (which already rejects bad framing: CL+TE, duplicate or bad
- * Content-Length, bad chunk sizes, bare CR, space before colon). Returns a reason, or undefined when fine.
+ * Request checks beyond Node's parser (llhttp in strict mode), which already rejects, before any
+ * request event: Content-Length together with Transfer-Encoding, duplicate or non-numeric
+ * Content-Length, a Transfer-Encoding whose last coding is not chunked, space before a colon,
+ * whitespace before the first field, obs-fold, bare CR and bare LF, NUL and other controls, an empty
+ * field name, bad chunk sizes, chunk extensions over 16 KiB and heads over maxHeaderSize.
+ * What it lets through and we refuse is below. Returns undefined when the request may be forwarded.
  */
-export function requestProblem(raw: readonly string[]): string | undefined {
-  if (countHeader(raw, 'host') > 1) return 'multiple Host headers';
-  const cl = countHeader(raw, 'content-length');
-  if (cl > 1) return 'multiple Content-Length headers';
-  const te = headerValue(raw, 'transfer-encoding');
-  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return `unsupported Transfer-Encoding "${te}"`;
-  if (countHeader(raw, 'transfer-encoding') > 1) return 'multiple Transfer-Encoding headers';
+export function requestProblem(raw: readonly string[], httpVersion = '1.1'): Refusal | undefined {
+  if (raw.length / 2 > MAX_HEADER_FIELDS) return REFUSAL_TABLE.ETOOMANYHEADERS;
+  if (httpVersion !== '1.1' && httpVersion !== '1.0') return REFUSAL_TABLE.EHTTPVERSION;
+  const hosts = countHeader(raw, 'host');
+  if (hosts > 1) return REFUSAL_TABLE.EMULTIPLEHOST;
+  if (hosts === 0 && httpVersion === '1.1') return REFUSAL_TABLE.ENOHOST;
+  const cl = headerValue(raw, 'content-length');
+  if (cl !== undefined && (!CANONICAL_LENGTH.test(cl) || countHeader(raw, 'content-length') > 1)) return REFUSAL_TABLE.EBADLENGTH;
+  const tes = countHeader(raw, 'transfer-encoding');
+  if (tes > 0) {
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+    if (httpVersion === '1.0') return REFUSAL_TABLE.ETEHTTP10;
+    // Only plain "chunked" is forwarded: ",chunked", "gzip, chunked" or a split header are read
+    // differently by different parsers (the TE.TE desync), so none reaches the endpoint.
+    if (tes > 1) return REFUSAL_TABLE.EMULTIPLETE;
+    if (headerValue(raw, 'transfer-encoding')!.trim().toLowerCase() !== 'chunked') return REFUSAL_TABLE.EBADTE;
+  }
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i] === '') return 'empty header name';
+    if (raw[i] === '') return REFUSAL_TABLE.EEMPTYNAME;
   }
   return undefined;
 }

@@ -2,13 +2,13 @@
 // to a (never listening) node:http server, which parses requests strictly; each request is forwarded
 // to the connection's endpoint over a pooled keep-alive connection, bodies streamed both ways with
 // backpressure, trailers and 1xx responses relayed, Upgrade (WebSocket) and CONNECT tunnelled.
-import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.js';
 import type { HttpSeries, Labels, ProxyMetrics } from '../metrics/registry.js';
-import { errorResponse } from './errors.js';
-import { forwardableHeaders, headerValue, requestProblem } from './headers.js';
+import { errorResponse, REFUSAL_TABLE } from './errors.js';
+import { canonicalContentLength, forwardableHeaders, headerValue, MAX_HEADER_FIELDS, requestProblem } from './headers.js';
 import { Http1Pool } from './pool.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import { openTunnel } from './tunnel.js';
@@ -38,15 +38,28 @@ export interface Http1Options {
 
 const targets = new WeakMap<Socket, Http1Target>();
 
+/** A complete error response written straight to a socket (no response object exists). */
+function rawErrorResponse(status: number, reason: string): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nfathom-proxy-error: ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+}
+
 export class Http1Proxy {
   readonly server: Server;
   private readonly pool: Http1Pool;
+  /** Responses not yet finished on each client connection (pipelining may queue several); see onClientError. */
+  private readonly responding = new WeakMap<Socket, Set<ServerResponse>>();
+  /**
+   * Connections on which a request was refused. The parser goes on reading requests pipelined behind
+   * the refused one; none of them may reach the endpoint (the connection closes after the refusal).
+   */
+  private readonly refused = new WeakSet<Socket>();
 
   constructor(private readonly opts: Http1Options) {
     this.pool = new Http1Pool(opts.poolIdleTimeoutMs);
     this.server = createServer({
       maxHeaderSize: opts.maxHeaderBytes,
-      requireHostHeader: true,
+      // Checked in requestProblem() instead, so the 400 carries fathom-proxy-error like our other refusals.
+      requireHostHeader: false,
       joinDuplicateHeaders: false,
       keepAliveTimeout: opts.idleTimeoutMs,
       headersTimeout: opts.headersTimeoutMs,
@@ -56,6 +69,8 @@ export class Http1Proxy {
     // Node tracks connections (for headersTimeout and closeIdleConnections) only once the server
     // emits 'listening'. This server never listens: connections arrive from detection.
     this.server.emit('listening');
+    // One more than we accept, so requestProblem() sees that the limit was passed (Node drops the excess).
+    this.server.maxHeadersCount = MAX_HEADER_FIELDS + 1;
     this.server.on('request', (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head, true));
     this.server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => this.onTunnel(req, socket, head, false));
@@ -89,10 +104,20 @@ export class Http1Proxy {
       res.destroy();
       return;
     }
+    const socket = req.socket;
+    if (this.refused.has(socket)) {
+      req.resume();
+      return;
+    }
     res.sendDate = false; // the endpoint's Date header, if any, passes through
-    const problem = requestProblem(req.rawHeaders);
+    let unfinished = this.responding.get(socket);
+    if (!unfinished) this.responding.set(socket, (unfinished = new Set()));
+    unfinished.add(res);
+    res.once('close', () => unfinished.delete(res));
+    const problem = requestProblem(req.rawHeaders, req.httpVersion);
     if (problem) {
-      rejectRequest(res, 400, problem);
+      this.refused.add(socket);
+      rejectRequest(res, problem.status, problem.reason);
       return;
     }
     const series = this.opts.metrics.http({ ...target.labels, authority: req.headers.host ?? target.endpointKey });
@@ -103,29 +128,61 @@ export class Http1Proxy {
 
   private onTunnel(req: IncomingMessage, socket: Socket, head: Buffer, upgrade: boolean): void {
     const target = targets.get(socket);
-    const problem = requestProblem(req.rawHeaders);
-    if (!target || problem) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\nfathom-proxy-error: ${problem ?? 'no target'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (!target) {
+      socket.destroy();
+      return;
+    }
+    if (this.refused.has(socket)) {
+      socket.end();
+      return;
+    }
+    const problem = requestProblem(req.rawHeaders, req.httpVersion);
+    if (problem) {
+      socket.end(rawErrorResponse(problem.status, problem.reason));
       return;
     }
     const series = this.opts.metrics.http({ ...target.labels, authority: req.headers.host ?? target.endpointKey });
-    openTunnel(req, socket, head, { target, series, upgrade, connectTimeoutMs: this.opts.connectTimeoutMs, tracker: this.opts.tracker, log: this.opts.log });
+    openTunnel(req, socket, head, {
+      target,
+      series,
+      upgrade,
+      agent: this.pool.agent(target.endpointKey),
+      connectTimeoutMs: this.opts.connectTimeoutMs,
+      maxHeaderBytes: this.opts.maxHeaderBytes,
+      tracker: this.opts.tracker,
+      log: this.opts.log,
+    });
   }
 
-  /** Bad input from the client: answer with a status and close; never forward it. */
+  /**
+   * Bad input from the client: answer with a status and close; never forward it. Input after a request
+   * head (a bad chunk, or a second request behind a refused one) can fail while a response is already
+   * on the wire: then no status can be added, and the connection ends after what was written.
+   */
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.opts.log.debug('rejected HTTP/1 input', { error: err.code ?? err.message });
+    const unfinished = [...(this.responding.get(socket) ?? [])];
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      // Bytes after a request that closes the connection (Connection: close, HTTP/1.0): RFC 9112 §9.6
+      // lets us ignore them. The request before them still gets its response, then the connection ends.
+      if (unfinished.length === 0) socket.destroySoon();
+      return;
+    }
+    if (unfinished.length > 1 || unfinished[0]?.headersSent) {
+      if (unfinished.every((r) => r.writableEnded)) socket.destroySoon();
+      else socket.destroy();
+      return;
+    }
     if (!socket.writable || (err as { bytesParsed?: number }).bytesParsed === undefined && err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408
-      : err.code === 'HPE_URI_TOO_LONG' ? 414
-      : 400;
-    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' }[status];
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nfathom-proxy-error: ${status === 400 ? 'malformed request' : reason!.toLowerCase()}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // llhttp has no URI limit of its own: a long request line counts against maxHeaderSize (431).
+    const refusal =
+      err.code === 'HPE_HEADER_OVERFLOW' ? REFUSAL_TABLE.EHEADERSTOOLARGE
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? REFUSAL_TABLE.EHEADERSTIMEOUT
+      : REFUSAL_TABLE.EMALFORMED;
+    socket.end(rawErrorResponse(refusal.status, refusal.reason));
     socket.destroySoon();
   }
 }
@@ -134,6 +191,7 @@ export class Http1Proxy {
 class Exchange {
   private readonly start = performance.now();
   private responded = false;
+  private recorded = false;
   private upstream: ClientRequest | undefined;
 
   constructor(
@@ -146,26 +204,43 @@ class Exchange {
   ) {
     // The client went away before the response completed: stop the upstream work too.
     res.once('close', () => {
-      if (!res.writableFinished) this.upstream?.destroy();
+      if (res.writableFinished) return;
+      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: 'ECLIENTCLOSED' });
+      this.upstream?.destroy();
     });
+  }
+
+  /** Counts the response once, whichever of completion, upstream failure or client close comes first. */
+  private record(r: { statusCode: number; grpcStatus?: number; error?: string }): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    this.series.response({ ...r, latencyMs: performance.now() - this.start });
   }
 
   /** Sends the request; `mayRetry` allows one retry of a body-less request on a stale pooled connection. */
   send(mayRetry: boolean): void {
     const { req, target } = this;
-    const hasBody = headerValue(req.rawHeaders, 'content-length') !== undefined || headerValue(req.rawHeaders, 'transfer-encoding') !== undefined;
+    const chunked = headerValue(req.rawHeaders, 'transfer-encoding') !== undefined; // requestProblem: exactly "chunked"
+    const hasBody = chunked || headerValue(req.rawHeaders, 'content-length') !== undefined;
+    const headers = forwardableHeaders(req.rawHeaders);
+    // Transfer-Encoding is hop-by-hop, so it is ours to set for the next hop. It must be explicit: Node
+    // frames a body without Content-Length as chunked only for some methods, and would send the body of
+    // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
+    if (chunked) headers.push('Transfer-Encoding', 'chunked');
     const up = httpRequest({
       host: target.endpoint.host,
       port: target.endpoint.port,
       method: req.method,
       path: req.url,
-      headers: forwardableHeaders(req.rawHeaders) as unknown as Record<string, string>,
+      headers: headers as unknown as Record<string, string>,
       setHost: false,
       agent: this.pool.agent(target.endpointKey),
       maxHeaderSize: this.opts.maxHeaderBytes,
       joinDuplicateHeaders: false,
     });
     this.upstream = up;
+    // Node would silently drop response fields past 2000; the head is bounded by maxHeaderSize anyway.
+    up.maxHeadersCount = 0;
     up.once('socket', (socket: Socket) => {
       if (!socket.connecting) return;
       this.opts.tracker.track(socket, target.connLabels);
@@ -203,9 +278,8 @@ class Exchange {
     const { res } = this;
     this.responded = true;
     const status = upRes.statusCode ?? 502;
-    const latencyMs = performance.now() - this.start;
     try {
-      res.writeHead(status, upRes.statusMessage, forwardableHeaders(upRes.rawHeaders));
+      res.writeHead(status, upRes.statusMessage, canonicalContentLength(forwardableHeaders(upRes.rawHeaders)));
     } catch (err) {
       upRes.destroy();
       this.responded = false;
@@ -215,29 +289,33 @@ class Exchange {
     upRes.once('end', () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(pairs(upRes.rawTrailers));
       const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
-      this.series.response({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc), latencyMs });
+      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
     });
-    upRes.once('error', () => res.destroy());
+    // The endpoint's connection broke mid-body: too late for a status, so the client's connection is
+    // cut too (a clean end would pass a truncated body off as complete).
     upRes.once('aborted', () => {
-      this.series.response({ statusCode: status, latencyMs, error: 'upstream reset' });
+      this.record({ statusCode: status, error: 'ECONNRESET' });
       res.destroy();
     });
+    upRes.once('error', () => res.destroy());
     upRes.pipe(res);
   }
 
   private fail(err: NodeJS.ErrnoException): void {
-    const { res } = this;
-    const latencyMs = performance.now() - this.start;
+    const { req, res } = this;
     if (res.headersSent || res.destroyed) {
       // Too late for a status: the only honest signal left is to cut the connection.
-      this.series.response({ statusCode: res.statusCode, latencyMs, error: err.code ?? 'error' });
+      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: err.code ?? 'EUNKNOWN' });
       res.destroy();
       return;
     }
     const mapped = errorResponse(err);
     this.opts.log.debug('request failed', { target: this.target.endpointKey, error: err.code ?? err.message });
-    this.series.response({ statusCode: mapped.status, latencyMs });
-    const isGrpc = (this.req.headers['content-type'] ?? '').startsWith('application/grpc');
+    // A request body the endpoint never took: the connection cannot be reused for another request.
+    if (!req.complete) res.shouldKeepAlive = false;
+    const isGrpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
+    // Counted as the client sees it: a gRPC client gets HTTP 200 carrying the gRPC status.
+    this.record(isGrpc ? { statusCode: 200, grpcStatus: mapped.grpcStatus } : { statusCode: mapped.status });
     if (isGrpc) {
       res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason, 'content-length': '0' });
       res.end();

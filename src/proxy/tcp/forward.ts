@@ -24,6 +24,11 @@ export function forwardTcp(client: Socket, prefix: Buffer, target: SocketAddr, c
       return;
     }
     ctx.tracker.track(upstream, ctx.dstLabels);
+    if (client.destroyed) {
+      // The client left while we were connecting: splice would never see its close.
+      upstream.destroy();
+      return;
+    }
     if (prefix.length > 0) upstream.write(prefix);
     splice(client, upstream);
   });
@@ -41,11 +46,15 @@ export function splice(a: Socket, b: Socket): void {
   a.on('error', teardown);
   b.on('error', teardown);
   // Once one side is closed nothing can flow back to it: close the other after it has delivered
-  // everything already sent its way.
+  // everything already sent its way (an ended socket may still hold unflushed writes: wait for them).
   const closeAfterFlush = (s: Socket) => {
     if (s.destroyed) return;
-    if (s.writableFinished || !s.writable) s.destroy();
-    else s.once('finish', () => s.destroy());
+    if (s.writableFinished) {
+      s.destroy();
+      return;
+    }
+    s.once('finish', () => s.destroy());
+    if (!s.writableEnded) s.end();
   };
   a.on('close', () => closeAfterFlush(b));
   b.on('close', () => closeAfterFlush(a));
