@@ -53,3 +53,15 @@ test('durations', () => {
   assert.equal(parseDurationMs('300'), 300);
   assert.equal(typeof parseDurationMs('-1s'), 'string');
 });
+
+test('HTTP/2 limits: 64 KiB header lists and 250 streams by default, overridable, validated', () => {
+  const d = parseProxyConfig({}) as ProxyConfig;
+  assert.equal(d.http2MaxHeaderListSize, 65_536);
+  assert.equal(d.http2MaxConcurrentStreams, 250);
+  const c = parseProxyConfig({ FATHOM_PROXY_HTTP2_MAX_HEADER_LIST_SIZE: '131072', FATHOM_PROXY_HTTP2_MAX_CONCURRENT_STREAMS: '1000' }) as ProxyConfig;
+  assert.equal(c.http2MaxHeaderListSize, 131_072);
+  assert.equal(c.http2MaxConcurrentStreams, 1000);
+  const bad = parseProxyConfig({ FATHOM_PROXY_HTTP2_MAX_HEADER_LIST_SIZE: '100', FATHOM_PROXY_HTTP2_MAX_CONCURRENT_STREAMS: '0' });
+  assert.ok('errors' in bad);
+  assert.match(bad.errors.join('\n'), /HTTP2_MAX_HEADER_LIST_SIZE[\s\S]*HTTP2_MAX_CONCURRENT_STREAMS/);
+});

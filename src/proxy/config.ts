@@ -26,6 +26,10 @@ export interface ProxyConfig {
   readonly poolIdleTimeoutMs: number;
   /** How long in-flight work may continue after SIGTERM before the proxy exits. */
   readonly shutdownGraceMs: number;
+  /** HTTP/2: largest decoded header list (or trailers) accepted, from clients and from endpoints. */
+  readonly http2MaxHeaderListSize: number;
+  /** HTTP/2: streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly http2MaxConcurrentStreams: number;
   /** Where an outbound connection goes when it was not redirected by iptables (tests, development). */
   readonly outboundDefaultDst: SocketAddr | undefined;
   /** Where an inbound connection goes when it was not redirected by iptables (tests, development). */
@@ -80,6 +84,16 @@ export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
     return Number(text);
   };
 
+  const count = (name: string, fallback: number): number => {
+    const text = get(name);
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > 2 ** 31 - 1) {
+      errors.push(`FATHOM_PROXY_${name}: "${text}" is not a whole number from 1 to 2147483647`);
+      return fallback;
+    }
+    return Number(text);
+  };
+
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel)) errors.push(`FATHOM_PROXY_LOG_LEVEL: "${logLevel}" is not one of error, warn, info, debug, trace`);
   const opaque = parsePortList(get('OPAQUE_PORTS') ?? DEFAULT_OPAQUE_PORTS);
@@ -100,6 +114,10 @@ export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
     idleTimeoutMs: duration('IDLE_TIMEOUT', '60s'),
     poolIdleTimeoutMs: duration('POOL_IDLE_TIMEOUT', '3s'),
     shutdownGraceMs: duration('SHUTDOWN_GRACE_PERIOD', '2m'),
+    // 64 KiB, not Linkerd's 16 KiB, which truncated large gRPC trailers (linkerd2#15199); Envoy allows 60 KiB.
+    http2MaxHeaderListSize: bytes('HTTP2_MAX_HEADER_LIST_SIZE', 64 * 1024),
+    // Go's net/http2 default; clients queue (gRPC) or open another connection past it.
+    http2MaxConcurrentStreams: count('HTTP2_MAX_CONCURRENT_STREAMS', 250),
     outboundDefaultDst: addr('OUTBOUND_DEFAULT_DST', undefined),
     inboundDefaultDst: addr('INBOUND_DEFAULT_DST', undefined),
   };

@@ -1,8 +1,9 @@
-// What every stage of the proxy shares: configuration, metrics, the connection tracker, the HTTP/1
-// proxies for each direction, and a logger. Built once in proxy.ts.
+// What every stage of the proxy shares: configuration, metrics, the connection tracker, the HTTP/1 and
+// HTTP/2 proxies for each direction, and a logger. Built once in proxy.ts.
 import type { Logger } from '../lib/log.js';
 import type { ProxyConfig } from './config.js';
 import type { Http1Proxy } from './http/http1.js';
+import type { Http2Proxy } from './http2/http2.js';
 import type { ProxyMetrics } from './metrics/registry.js';
 import type { ConnectionTracker } from './transport/connections.js';
 
@@ -14,6 +15,7 @@ export interface DirectionContext {
   readonly metrics: ProxyMetrics;
   readonly tracker: ConnectionTracker;
   readonly http1: Http1Proxy;
+  readonly http2: Http2Proxy;
   readonly connectTimeoutMs: number;
   readonly log: Logger;
 }

@@ -28,7 +28,11 @@ export async function main(argv: string[]): Promise<void> {
     const proxy = await startProxy(config, log);
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal means "now": skip what is left of the grace period.
+        log.info('received second signal, exiting now', { signal });
+        process.exit(1);
+      }
       stopping = true;
       log.info('received signal', { signal });
       proxy.shutdown().then(() => process.exit(0), () => process.exit(1));

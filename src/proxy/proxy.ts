@@ -1,5 +1,6 @@
 // Wires the proxy together: the inbound, outbound and admin listeners over shared metrics, and the
-// shutdown sequence (not ready → stop accepting → drain → exit when idle or at the grace deadline).
+// shutdown sequence (not ready → stop accepting → drain: GOAWAY on HTTP/2, idle HTTP/1 connections
+// closed, requests in flight and TCP streams finish → exit when idle or at the grace deadline).
 import { createServer, type Server, type Socket } from 'node:net';
 import { formatSocketAddr, type SocketAddr } from '../lib/addr.js';
 import { logger, type Logger } from '../lib/log.js';
@@ -7,6 +8,7 @@ import { startAdmin, type AdminServer } from './admin/server.js';
 import type { ProxyConfig } from './config.js';
 import type { Direction, DirectionContext } from './context.js';
 import { Http1Proxy } from './http/http1.js';
+import { Http2Proxy } from './http2/http2.js';
 import { acceptInbound } from './inbound/pipeline.js';
 import { ProxyMetrics } from './metrics/registry.js';
 import { acceptOutbound } from './outbound/pipeline.js';
@@ -43,6 +45,15 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
       idleTimeoutMs: config.idleTimeoutMs,
       poolIdleTimeoutMs: config.poolIdleTimeoutMs,
     }),
+    http2: new Http2Proxy({
+      metrics,
+      tracker,
+      log: logger(`${direction}-http2`),
+      connectTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      poolIdleTimeoutMs: config.poolIdleTimeoutMs,
+      limits: { maxHeaderListSize: config.http2MaxHeaderListSize, maxConcurrentStreams: config.http2MaxConcurrentStreams },
+    }),
   });
   const inboundCtx = context('inbound', config.inboundConnectTimeoutMs);
   const outboundCtx = context('outbound', config.outboundConnectTimeoutMs);
@@ -66,21 +77,31 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     admin: { host: config.adminAddr.host, port: admin.port },
     metrics,
     async shutdown() {
+      // 1. Not ready, so probes and load balancers stop sending new work here.
       ready = false;
       log.info('shutting down', { open_connections: tracker.openCount, grace_ms: config.shutdownGraceMs });
+      // 2. Stop accepting: new connections are refused by the kernel from now on.
       inbound.close();
       outbound.close();
-      inboundCtx.http1.drain();
-      outboundCtx.http1.drain();
+      // 3. Drain: HTTP/2 clients get GOAWAY, idle HTTP/1 connections close (busy ones after their
+      //    response), upstream pools close as they empty; TCP streams run on.
+      const directions = [inboundCtx, outboundCtx];
+      for (const ctx of directions) {
+        ctx.http1.drain();
+        ctx.http2.drain();
+      }
       const deadline = Date.now() + config.shutdownGraceMs;
       while (tracker.openCount > 0 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        inboundCtx.http1.drain();
-        outboundCtx.http1.drain();
+        for (const ctx of directions) ctx.http1.drain();
       }
+      // 4. Grace period over (or nothing left): whatever remains is cut.
+      if (tracker.openCount > 0) log.info('grace period ended, closing remaining connections', { open_connections: tracker.openCount });
       for (const s of tracker.sockets()) s.destroy();
-      inboundCtx.http1.destroy();
-      outboundCtx.http1.destroy();
+      for (const ctx of directions) {
+        ctx.http1.destroy();
+        ctx.http2.destroy();
+      }
       await admin.close();
     },
   };

@@ -2,6 +2,7 @@
 //   accept → original destination (the pod's ip:port) → refuse loops to the proxy's own listener
 //   → detect protocol (timeout → TCP; opaque ports skip it)
 //   ├─ HTTP/1 → forward each request to 127.0.0.1:<port>, the app in this pod (pooled)
+//   ├─ HTTP/2 → forward each stream to 127.0.0.1:<port> over pooled, multiplexed h2c sessions
 //   └─ else  → opaque TCP to 127.0.0.1:<port>
 // mTLS termination (SNI is mine → terminate, learn the client's identity) arrives with the control plane.
 import type { Socket } from 'node:net';
@@ -49,6 +50,15 @@ export function acceptInbound(socket: Socket, ctx: DirectionContext): void {
     }
     if (detected.protocol === 'http1') {
       ctx.http1.serve(socket, detected.prefix, {
+        endpoint,
+        endpointKey,
+        labels: { direction: 'inbound', target_addr: targetAddr, tls: TLS_LABEL },
+        connLabels: dstLabels,
+      });
+      return;
+    }
+    if (detected.protocol === 'h2') {
+      ctx.http2.serve(socket, detected.prefix, {
         endpoint,
         endpointKey,
         labels: { direction: 'inbound', target_addr: targetAddr, tls: TLS_LABEL },

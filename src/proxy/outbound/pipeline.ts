@@ -1,6 +1,7 @@
 // The outbound path, app → 4140, read top to bottom:
 //   accept → original destination (SO_ORIGINAL_DST) → detect protocol (timeout → TCP; opaque ports skip it)
 //   ├─ HTTP/1 → forward each request to the destination over a pooled connection (http/http1.ts)
+//   ├─ HTTP/2 → forward each stream to the destination over pooled, multiplexed h2c sessions (http2/http2.ts)
 //   └─ else  → opaque TCP to the destination (tcp/forward.ts)
 // In standalone mode the endpoint is the original destination itself; discovery, balancing and mTLS
 // come with the control plane.
@@ -43,6 +44,15 @@ export function acceptOutbound(socket: Socket, ctx: DirectionContext): void {
     }
     if (detected.protocol === 'http1') {
       ctx.http1.serve(socket, detected.prefix, {
+        endpoint: dst,
+        endpointKey: targetAddr,
+        labels: { direction: 'outbound', target_addr: targetAddr, tls: TLS_LABEL },
+        connLabels: dstLabels,
+      });
+      return;
+    }
+    if (detected.protocol === 'h2') {
+      ctx.http2.serve(socket, detected.prefix, {
         endpoint: dst,
         endpointKey: targetAddr,
         labels: { direction: 'outbound', target_addr: targetAddr, tls: TLS_LABEL },

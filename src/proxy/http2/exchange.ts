@@ -1,0 +1,266 @@
+// One HTTP/2 stream's journey through the proxy: the client's stream is forwarded as a stream on a pooled
+// session to the endpoint; bodies are relayed both ways with backpressure (so flow control holds end to end: a slow
+// reader stops WINDOW_UPDATEs all the way back to the writer), 1xx and trailers are relayed, RST_STREAM
+// crosses in both directions with its code, and the proxy's own failures become a response (a gRPC status
+// for gRPC requests) through the one error mapping. Metrics are recorded when the client's stream closes.
+import {
+  constants,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import type { Readable, Writable } from 'node:stream';
+import { FathomError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import { errorResponse, GRPC_INTERNAL } from '../http/errors.js';
+import type { HttpSeries } from '../metrics/registry.js';
+import { forwardedFields, grpcStatusOf, isGrpc } from './headers.js';
+import type { SessionGuard } from './limits.js';
+import type { Http2Endpoint, Http2Pool, Lease } from './pool.js';
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = constants;
+
+/** request() errors that mean the session, not the request, is unusable. */
+const SESSION_GONE: ReadonlySet<string> = new Set(['ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS']);
+
+export interface ExchangeContext {
+  readonly pool: Http2Pool;
+  readonly target: Http2Endpoint;
+  readonly series: HttpSeries;
+  readonly guard: SessionGuard;
+  readonly log: Logger;
+}
+
+export class Exchange {
+  private readonly start = performance.now();
+  private readonly grpc: boolean;
+  private readonly endStream: boolean;
+  private up: ClientHttp2Stream | undefined;
+  private upError: NodeJS.ErrnoException | undefined;
+  /** Sends so far (a retry happens only when the endpoint cannot have seen the request). */
+  private attempts = 0;
+  private bodyRelayed = false;
+  /** Response headers were sent to the client (by the endpoint's response or our own error response). */
+  private responded = false;
+  /** The endpoint's response reached END_STREAM. */
+  private upEnded = false;
+  /** We reset the client's stream (relaying the endpoint's reset, or a broken upstream). */
+  private resetDownWith: string | undefined;
+  /** We reset the endpoint's stream (relaying the client's reset). */
+  private resetUp = false;
+  private status = 0;
+  private grpcStatus: number | undefined;
+  private latencyMs = -1;
+  private requestTrailers: OutgoingHttpHeaders | undefined;
+  private responseTrailers: OutgoingHttpHeaders | undefined;
+
+  constructor(
+    private readonly down: ServerHttp2Stream,
+    requestHeaders: IncomingHttpHeaders,
+    private readonly upstreamHeaders: OutgoingHttpHeaders,
+    private readonly ctx: ExchangeContext,
+  ) {
+    this.grpc = isGrpc(requestHeaders);
+    this.endStream = down.endAfterHeaders;
+    down.on('trailers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      this.requestTrailers = forwardedFields(raw, headers);
+    });
+    // Trailers end the stream cleanly, so none are sent on a stream being reset: its RST_STREAM must win.
+    down.on('wantTrailers', () => {
+      if (this.resetDownWith === undefined) down.sendTrailers(this.responseTrailers ?? {});
+    });
+    down.once('close', () => this.onDownClose());
+    ctx.series.request();
+    this.send();
+  }
+
+  private send(): void {
+    this.ctx.pool.acquire(this.ctx.target, (err, lease) => {
+      if (err || !lease) {
+        this.fail(err ?? new FathomError('ECONNREFUSED', 'no upstream session'));
+        return;
+      }
+      if (this.down.destroyed) {
+        lease.release(); // the client left while we connected
+        return;
+      }
+      this.open(lease);
+    });
+  }
+
+  private open(lease: Lease): void {
+    const { down } = this;
+    let up: ClientHttp2Stream;
+    try {
+      // request() may rewrite the object it is given (defaults for :scheme and :authority).
+      up = lease.session.request({ ...this.upstreamHeaders }, this.endStream ? { endStream: true } : { endStream: false, waitForTrailers: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (SESSION_GONE.has(code)) {
+        // Nothing was sent: the session closed under us, or ran out of stream ids. Try a fresh one.
+        lease.retire();
+        if (this.attempts++ === 0) this.send();
+        else this.fail(new FathomError('ECONNRESET', `upstream session unusable: ${(err as Error).message}`));
+        return;
+      }
+      lease.release();
+      // Node refuses headers it cannot send (a repeated single-value field...): the request is malformed.
+      this.fail(new FathomError('EBADREQUEST', (err as Error).message));
+      return;
+    }
+    this.up = up;
+    up.on('error', (e: NodeJS.ErrnoException) => (this.upError ??= e));
+    up.on('response', (headers: IncomingHttpHeaders, flags: number, raw: string[]) => this.onResponse(up, headers, flags, raw));
+    up.on('headers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      // 1xx informational responses (100 Continue, 103 Early Hints) are relayed as they come.
+      if (!this.responded && !down.destroyed) down.additionalHeaders(forwardedFields(raw, headers));
+    });
+    up.on('trailers', (headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+      this.responseTrailers = forwardedFields(raw, headers);
+      this.grpcStatus = grpcStatusOf(headers) ?? this.grpcStatus;
+    });
+    up.on('wantTrailers', () => {
+      if (!this.resetUp) up.sendTrailers(this.requestTrailers ?? {});
+    });
+    up.once('end', () => (this.upEnded = true));
+    up.once('close', () => {
+      lease.release();
+      this.onUpClose(up);
+    });
+    if (!this.endStream && !this.bodyRelayed) {
+      this.bodyRelayed = true;
+      relay(down, up);
+    }
+  }
+
+  private onResponse(up: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number, raw: string[]): void {
+    const { down } = this;
+    this.latencyMs = performance.now() - this.start;
+    this.status = Number(headers[':status'] ?? 0);
+    this.grpcStatus = grpcStatusOf(headers);
+    const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+    if (down.destroyed || down.closed) return;
+    try {
+      down.respond(forwardedFields(raw, headers), trailersOnly ? { endStream: true } : { waitForTrailers: true });
+    } catch (err) {
+      this.resetUp = true;
+      up.close(NGHTTP2_CANCEL);
+      this.status = 0;
+      this.fail(new FathomError('EBADRESPONSE', `unforwardable response headers: ${(err as Error).message}`));
+      return;
+    }
+    this.responded = true;
+    // HEAD, 204 and 304 end the client's stream at the headers: nothing more to relay.
+    if (trailersOnly || down.writableEnded) up.resume();
+    else relay(up, down);
+  }
+
+  private onUpClose(up: ClientHttp2Stream): void {
+    const { down } = this;
+    if (this.resetUp || down.destroyed) return;
+    const rst = peerReset(up, this.upError);
+    if (rst === undefined && this.upError === undefined && (this.upEnded || (this.responded && up.endAfterHeaders))) {
+      // RST_STREAM(NO_ERROR) after a complete response (RFC 9113 §8.1): stop the client's body too.
+      if (this.clientStillSending()) down.close(NGHTTP2_NO_ERROR);
+      return;
+    }
+    if (!this.responded) {
+      if (rst === NGHTTP2_REFUSED_STREAM && this.endStream && this.attempts++ === 0) {
+        // The endpoint never processed it (GOAWAY race): a body-less request is safe to send again.
+        this.upError = undefined;
+        this.send();
+        return;
+      }
+      if (rst === undefined) {
+        this.fail(this.upError ?? new FathomError('EPIPE', 'upstream closed the stream without a response'));
+        return;
+      }
+    }
+    // The endpoint reset the stream (its code is relayed), or the connection broke mid-response.
+    this.resetDown(rst ?? NGHTTP2_INTERNAL_ERROR, rst === undefined ? 'upstream connection lost' : 'upstream reset');
+  }
+
+  private onDownClose(): void {
+    const { down, up } = this;
+    const code = down.rstCode ?? NGHTTP2_NO_ERROR;
+    // The client's reset budget counts its own resets and those its frames provoked (nghttp2's), not
+    // the endpoint's that we relay: a struggling endpoint must not get its clients cut off.
+    if (code !== NGHTTP2_NO_ERROR && this.resetDownWith === undefined) this.ctx.guard.streamReset();
+    const clientReset = this.resetDownWith === undefined && (code !== NGHTTP2_NO_ERROR || !this.responded || !down.writableFinished);
+    if (clientReset && up && !up.closed && !up.destroyed) {
+      // The client cancelled (or its connection went): cancel the endpoint's work with the same code.
+      this.resetUp = true;
+      up.close(code === NGHTTP2_NO_ERROR ? NGHTTP2_CANCEL : code);
+    }
+    const latencyMs = this.latencyMs >= 0 ? this.latencyMs : performance.now() - this.start;
+    const error = this.resetDownWith ?? (clientReset ? 'client reset' : undefined);
+    this.ctx.series.response({ statusCode: this.status, grpcStatus: this.grpcStatus, latencyMs, error });
+  }
+
+  /** The request body is still coming (a body-less request's stream is never read, so check endStream). */
+  private clientStillSending(): boolean {
+    return !this.endStream && !this.down.readableEnded;
+  }
+
+  private resetDown(code: number, why: string): void {
+    this.resetDownWith = why;
+    if (!this.down.destroyed) this.down.close(code);
+  }
+
+  /** The proxy failed the request: answer with a status when we still can, else reset. */
+  private fail(err: unknown): void {
+    const { down } = this;
+    this.latencyMs = performance.now() - this.start;
+    if (down.destroyed || down.closed) return;
+    if (down.headersSent) {
+      this.resetDown(NGHTTP2_INTERNAL_ERROR, 'proxy error');
+      return;
+    }
+    const mapped = errorResponse(err);
+    this.ctx.log.debug('request failed', { target: this.ctx.target.endpointKey, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    const isBadRequest = (err as { code?: string }).code === 'EBADREQUEST';
+    const reason = isBadRequest ? 'malformed request' : mapped.reason;
+    this.responded = true;
+    if (this.grpc) {
+      this.status = 200;
+      this.grpcStatus = isBadRequest ? GRPC_INTERNAL : mapped.grpcStatus;
+      down.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(this.grpcStatus), 'grpc-message': reason, 'fathom-proxy-error': reason },
+        { endStream: true },
+      );
+    } else {
+      this.status = isBadRequest ? 400 : mapped.status;
+      const body = `${reason}\n`;
+      down.respond({ ':status': this.status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'fathom-proxy-error': reason });
+      down.end(body);
+    }
+    // Stop a request body we will never forward (RST_STREAM(NO_ERROR) once the response is out).
+    if (this.clientStillSending()) down.close(NGHTTP2_NO_ERROR);
+  }
+}
+
+/**
+ * The code of an RST_STREAM the endpoint sent, or undefined when the stream ended for another reason (its
+ * session failed or closed). Node reports CANCEL resets without an error, other codes as ERR_HTTP2_STREAM_ERROR.
+ */
+function peerReset(up: ClientHttp2Stream, err: NodeJS.ErrnoException | undefined): number | undefined {
+  if (err === undefined) return up.rstCode !== undefined && up.rstCode !== NGHTTP2_NO_ERROR ? up.rstCode : undefined;
+  return err.code === 'ERR_HTTP2_STREAM_ERROR' ? up.rstCode : undefined;
+}
+
+/**
+ * Body bytes from `src` to `dst` with backpressure (dst full → src paused → no WINDOW_UPDATE to its sender),
+ * ending `dst` when `src` ends. Does what pipe() does for us with a third of its listeners; resets and
+ * errors are handled by the exchange, not here.
+ */
+function relay(src: Readable, dst: Writable): void {
+  const resume = () => src.resume();
+  src.on('data', (chunk: Buffer) => {
+    if (!dst.write(chunk)) {
+      src.pause();
+      dst.once('drain', resume);
+    }
+  });
+  src.once('end', () => dst.end());
+}
