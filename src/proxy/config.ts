@@ -2,6 +2,7 @@
 // typed object. Nothing else in the proxy reads process.env. Documented in docs/proxy-config.md.
 import { parsePortList, parseSocketAddr, type SocketAddr } from '../lib/addr.js';
 import { isLogLevel, type LogLevel } from '../lib/log.js';
+import { isIP } from 'node:net';
 
 export interface ProxyConfig {
   readonly inboundAddr: SocketAddr;
@@ -30,6 +31,20 @@ export interface ProxyConfig {
   readonly http2MaxHeaderListSize: number;
   /** HTTP/2: streams one client connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly http2MaxConcurrentStreams: number;
+  /** The controller's TLS identity, verified against the trust anchors. */
+  readonly controllerIdentity: string;
+  /** This proxy's identity name; required with a controller. */
+  readonly identityName: string | undefined;
+  /** The platform token file for this pod's service account; required with a controller. */
+  readonly identityTokenFile: string | undefined;
+  /** PEM trust anchors (the mesh's root certificates); required with a controller. */
+  readonly trustAnchorsFile: string | undefined;
+  /** Sent with every discovery lookup: JSON such as {"ns":"nodevoto","pod":"web-..."}. */
+  readonly destinationContext: string;
+  /** Original destinations inside these networks are resolved through discovery; others go straight out. */
+  readonly discoveryNetworks: readonly string[];
+  /** How long a request may wait for discovery or an endpoint before failing (503). */
+  readonly failfastMs: number;
   /** Where an outbound connection goes when it was not redirected by iptables (tests, development). */
   readonly outboundDefaultDst: SocketAddr | undefined;
   /** Where an inbound connection goes when it was not redirected by iptables (tests, development). */
@@ -94,6 +109,15 @@ export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
     return Number(text);
   };
 
+  const cidrs = (name: string, fallback: string): string[] => {
+    const list = (get(name) ?? fallback).split(',').map((c) => c.trim()).filter((c) => c !== '');
+    for (const c of list) {
+      const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(c);
+      const family = m ? isIP(m[1]!) : 0;
+      if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128)) errors.push(`FATHOM_PROXY_${name}: "${c}" is not a network (examples: 198.18.0.0/16, fd00::/8)`);
+    }
+    return list;
+  };
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!isLogLevel(logLevel)) errors.push(`FATHOM_PROXY_LOG_LEVEL: "${logLevel}" is not one of error, warn, info, debug, trace`);
   const opaque = parsePortList(get('OPAQUE_PORTS') ?? DEFAULT_OPAQUE_PORTS);
@@ -118,8 +142,20 @@ export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
     http2MaxHeaderListSize: bytes('HTTP2_MAX_HEADER_LIST_SIZE', 64 * 1024),
     // Go's net/http2 default; clients queue (gRPC) or open another connection past it.
     http2MaxConcurrentStreams: count('HTTP2_MAX_CONCURRENT_STREAMS', 250),
+    controllerIdentity: get('CONTROLLER_IDENTITY') ?? 'controller.fathom.serviceaccount.identity.fathom.cluster.local',
+    identityName: get('IDENTITY_NAME'),
+    identityTokenFile: get('IDENTITY_TOKEN_FILE'),
+    trustAnchorsFile: get('TRUST_ANCHORS_FILE'),
+    destinationContext: get('DESTINATION_CONTEXT') ?? '',
+    discoveryNetworks: cidrs('DISCOVERY_NETWORKS', '198.18.0.0/16,198.19.0.0/16'),
+    failfastMs: duration('FAILFAST_TIMEOUT', '3s'),
     outboundDefaultDst: addr('OUTBOUND_DEFAULT_DST', undefined),
     inboundDefaultDst: addr('INBOUND_DEFAULT_DST', undefined),
   };
+  if (config.controllerAddr) {
+    for (const [name, value] of [['IDENTITY_NAME', config.identityName], ['IDENTITY_TOKEN_FILE', config.identityTokenFile], ['TRUST_ANCHORS_FILE', config.trustAnchorsFile]] as const) {
+      if (value === undefined) errors.push(`FATHOM_PROXY_${name}: required when FATHOM_PROXY_CONTROLLER_ADDR is set`);
+    }
+  }
   return errors.length > 0 ? { errors } : config;
 }

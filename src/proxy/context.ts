@@ -2,6 +2,7 @@
 // HTTP/2 proxies for each direction, and a logger. Built once in proxy.ts.
 import type { Logger } from '../lib/log.js';
 import type { ProxyConfig } from './config.js';
+import type { Mesh } from './mesh.js';
 import type { Http1Proxy } from './http/http1.js';
 import type { Http2Proxy } from './http2/http2.js';
 import type { ProxyMetrics } from './metrics/registry.js';
@@ -12,6 +13,8 @@ export type Direction = 'inbound' | 'outbound';
 export interface DirectionContext {
   readonly direction: Direction;
   readonly config: ProxyConfig;
+  /** The control-plane connection; undefined in standalone mode. */
+  readonly mesh: Mesh | undefined;
   readonly metrics: ProxyMetrics;
   readonly tracker: ConnectionTracker;
   readonly http1: Http1Proxy;

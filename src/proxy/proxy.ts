@@ -13,6 +13,8 @@ import { acceptInbound } from './inbound/pipeline.js';
 import { ProxyMetrics } from './metrics/registry.js';
 import { acceptOutbound } from './outbound/pipeline.js';
 import { ConnectionTracker } from './transport/connections.js';
+import { startMesh } from './mesh.js';
+import { PROXY_VERSION } from './version.js';
 
 export interface RunningProxy {
   readonly inbound: SocketAddr;
@@ -24,13 +26,17 @@ export interface RunningProxy {
 }
 
 export async function startProxy(config: ProxyConfig, log: Logger = logger('proxy')): Promise<RunningProxy> {
-  const metrics = new ProxyMetrics();
+  const metrics = new ProxyMetrics({ version: PROXY_VERSION });
   const tracker = new ConnectionTracker(metrics);
-  let ready = false;
+  const mesh = await startMesh(config, metrics, logger('identity'));
+  let listening = false;
+  // Ready once listening and, with a control plane, once the controller has certified our identity.
+  const isReady = () => listening && (mesh === undefined || mesh.identity.isReady());
 
   const context = (direction: Direction, connectTimeoutMs: number): DirectionContext => ({
     direction,
     config,
+    mesh,
     metrics,
     tracker,
     connectTimeoutMs,
@@ -64,9 +70,9 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     host: config.adminAddr.host,
     port: config.adminAddr.port,
     metrics: { render: () => { tracker.flush(); return metrics.render(); } },
-    isReady: () => ready,
+    isReady,
   });
-  ready = true;
+  listening = true;
   const addrOf = (s: Server): SocketAddr => {
     const a = s.address();
     return typeof a === 'object' && a ? { host: a.address, port: a.port } : { host: '', port: 0 };
@@ -78,7 +84,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     metrics,
     async shutdown() {
       // 1. Not ready, so probes and load balancers stop sending new work here.
-      ready = false;
+      listening = false;
       log.info('shutting down', { open_connections: tracker.openCount, grace_ms: config.shutdownGraceMs });
       // 2. Stop accepting: new connections are refused by the kernel from now on.
       inbound.close();
@@ -102,6 +108,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
         ctx.http1.destroy();
         ctx.http2.destroy();
       }
+      mesh?.close();
       await admin.close();
     },
   };

@@ -59,6 +59,13 @@ export class ProxyMetrics {
     return this.httpSeries.get(labels);
   }
 
+  private readonly collectors: Array<() => string> = [];
+
+  /** Adds families rendered at every scrape after the built-in ones (e.g. identity certificate figures). */
+  addCollector(render: () => string): void {
+    this.collectors.push(render);
+  }
+
   /** The full text exposition (format 0.0.4). Idle series are dropped first, so they are not shown. */
   render(): string {
     const now = this.now();
@@ -67,7 +74,8 @@ export class ProxyMetrics {
     return (
       renderHttp([...this.httpSeries.values()]) +
       renderTcp([...this.tcpSeries.values()]) +
-      renderProcess(this.processSnapshot(), this.version)
+      renderProcess(this.processSnapshot(), this.version) +
+      this.collectors.map((c) => c()).join('')
     );
   }
 }
