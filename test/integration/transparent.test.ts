@@ -2,7 +2,7 @@
 // `fathom-proxy init` rules and a proxy running as uid 2102 with no passwd entry, no HOME and a
 // read-only working directory. A client in one pod connects to the other pod's IP; the connection is
 // redirected through the client's outbound proxy and the server's inbound proxy, with no change to
-// either program. Servers here are not ours: Python's http.server and a small Python echo (Debian's /usr/bin/python3).
+// either program; the same for gRPC and HTTP/2 (grpc-js peers, h2load). Servers here are not ours: Python's http.server and a small Python echo (Debian's /usr/bin/python3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
@@ -102,4 +102,40 @@ test('a request crosses two transparent proxies between two pods', needsRoot, as
   const removed = await client.exec(process.execPath, [PROXY_BIN, 'init', '--remove']);
   assert.equal(removed.code, 0, removed.stderr);
   assert.equal(await iptablesNat(client), natBefore);
+});
+
+test('gRPC and HTTP/2 cross two transparent proxies between two pods', needsRoot, async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'fathom-ro-'));
+  chmodSync(cwd, 0o555);
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const client = await createNetns('fathom-t', t);
+  const server = await createNetns('fathom-t', t);
+  const { bIp: serverIp } = await linkPair(client, server);
+  for (const ns of [client, server]) {
+    const init = await ns.exec(process.execPath, [PROXY_BIN, 'init']);
+    assert.equal(init.code, 0, init.stderr);
+    await startPodProxy(ns, cwd);
+  }
+  const fixture = new URL('../fixtures/grpc-pod.js', import.meta.url).pathname;
+  server.spawn(process.execPath, [fixture, 'server', '50051'], { uid: APP_UID, stdio: 'ignore' });
+  await waitForPort(server, '127.0.0.1', 50051, 10_000, APP_UID);
+
+  const run = await client.exec(process.execPath, [fixture, 'client', `${serverIp}:50051`], { uid: APP_UID });
+  assert.equal(run.code, 0, run.stderr);
+  const seen = JSON.parse(run.stdout) as { ok: { code: number; message: string }; failed: { code: number; details: string }; stream: string[] };
+  assert.deepEqual(seen.ok, { code: 0, message: 'echo hello' });
+  assert.deepEqual(seen.failed, { code: 2, details: 'doughnut broke' });
+  assert.deepEqual(seen.stream, ['m #0', 'm #1', 'm #2']);
+
+  // h2load (nghttp2's load tool, not ours) against the same h2c server: many streams, zero failures.
+  const load = await client.exec('h2load', ['-n', '200', '-c', '2', '-m', '10', '-H', 'content-type: application/grpc', `http://${serverIp}:50051/fathom.test.Echo/Unary`], { uid: APP_UID, timeoutMs: 30_000 });
+  assert.match(load.stdout, /requests: 200 total, 200 started, 200 done/, load.stdout + load.stderr);
+
+  const out = await metrics(client);
+  const inb = await metrics(server);
+  const target = `${serverIp}:50051`;
+  assert.ok(sum(out, 'response_total', { direction: 'outbound', target_addr: target, grpc_status: '0', classification: 'success' }) >= 2);
+  assert.equal(sum(out, 'response_total', { direction: 'outbound', target_addr: target, grpc_status: '2', classification: 'failure' }), 1);
+  assert.equal(sum(inb, 'response_total', { direction: 'inbound', target_addr: target, grpc_status: '2', classification: 'failure' }), 1);
+  assert.ok(sum(inb, 'request_total', { direction: 'inbound', target_addr: target }) >= 203);
 });
