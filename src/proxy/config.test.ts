@@ -18,6 +18,10 @@ test('variables override defaults', () => {
   const c = parseProxyConfig({
     FATHOM_PROXY_INBOUND_ADDR: '127.0.0.1:5143',
     FATHOM_PROXY_CONTROLLER_ADDR: '198.18.0.2:8086',
+    FATHOM_PROXY_IDENTITY_NAME: 'web.nodevoto.serviceaccount.identity.fathom.cluster.local',
+    FATHOM_PROXY_IDENTITY_TOKEN_FILE: '/var/run/fathom/token',
+    FATHOM_PROXY_TRUST_ANCHORS_FILE: '/var/lib/fathom/trust-anchors.pem',
+    FATHOM_PROXY_DISCOVERY_NETWORKS: '10.0.0.0/8, fd00::/8',
     FATHOM_PROXY_LOG_LEVEL: 'debug',
     FATHOM_PROXY_OPAQUE_PORTS: '1000-1002, 7000',
     FATHOM_PROXY_DETECT_TIMEOUT: '250ms',
@@ -25,6 +29,8 @@ test('variables override defaults', () => {
   }) as ProxyConfig;
   assert.deepEqual(c.inboundAddr, { host: '127.0.0.1', port: 5143 });
   assert.deepEqual(c.controllerAddr, { host: '198.18.0.2', port: 8086 });
+  assert.equal(c.identityName, 'web.nodevoto.serviceaccount.identity.fathom.cluster.local');
+  assert.deepEqual(c.discoveryNetworks, ['10.0.0.0/8', 'fd00::/8']);
   assert.equal(c.logLevel, 'debug');
   assert.deepEqual([...c.opaquePorts], [1000, 1001, 1002, 7000]);
   assert.equal(c.detectTimeoutMs, 250);
@@ -43,6 +49,14 @@ test('every bad variable is reported by name', () => {
   const text = r.errors.join('\n');
   for (const name of ['INBOUND_ADDR', 'LOG_LEVEL', 'OPAQUE_PORTS', 'DETECT_TIMEOUT', 'MAX_HEADER_BYTES']) {
     assert.match(text, new RegExp(`FATHOM_PROXY_${name}`));
+  }
+});
+
+test('a controller needs an identity, a token and trust anchors', () => {
+  const r = parseProxyConfig({ FATHOM_PROXY_CONTROLLER_ADDR: '198.18.0.2:8086', FATHOM_PROXY_DISCOVERY_NETWORKS: '10.0.0.0/40' });
+  assert.ok('errors' in r);
+  for (const name of ['IDENTITY_NAME', 'IDENTITY_TOKEN_FILE', 'TRUST_ANCHORS_FILE', 'DISCOVERY_NETWORKS']) {
+    assert.match(r.errors.join('\n'), new RegExp(`FATHOM_PROXY_${name}`));
   }
 });
 
