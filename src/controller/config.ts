@@ -29,9 +29,17 @@ export interface ControllerConfig {
   readonly memoryState: string | undefined;
   readonly defaultOpaquePorts: ReadonlySet<number>;
   readonly logLevel: LogLevel;
+  /** Where the metrics API (HTTP/JSON) listens; undefined with `--api-addr off`. */
+  readonly apiAddr: SocketAddr | undefined;
+  /** The Prometheus the metrics API queries. */
+  readonly prometheusUrl: string;
 }
 
 export const DEFAULT_ADDR = '127.0.0.1:8086';
+/** Linkerd's metrics API port. */
+export const DEFAULT_API_ADDR = '127.0.0.1:8085';
+/** The Prometheus that `fathom up` runs (src/platform/local/config.ts). */
+export const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9095';
 
 function program(): Command {
   return new Command('fathom-controller')
@@ -50,6 +58,8 @@ function program(): Command {
     .option('--memory-state <file>', 'memory platform: JSON state to load and follow')
     .option('--default-opaque-ports <ports>', 'opaque ports for pods and services that do not say', [...DEFAULT_OPAQUE_PORTS].join(','))
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
+    .option('--api-addr <host:port>', 'metrics API (HTTP/JSON) listen address, or "off"', DEFAULT_API_ADDR)
+    .option('--prometheus-url <url>', 'the Prometheus the metrics API queries', DEFAULT_PROMETHEUS_URL)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .helpOption('-h, --help');
@@ -91,6 +101,9 @@ export function parseConfig(argv: readonly string[]): ControllerConfig | { error
   const opaque = parsePortList(o.defaultOpaquePorts!);
   if (typeof opaque === 'string') return fail('default-opaque-ports', opaque);
   if (!isLogLevel(o.logLevel!)) return fail('log-level', `"${o.logLevel}" is not one of error, warn, info, debug, trace`);
+  const apiAddr = o.apiAddr === 'off' ? undefined : parseSocketAddr(o.apiAddr!);
+  if (typeof apiAddr === 'string') return fail('api-addr', apiAddr);
+  if (!/^https?:\/\/[^/\s]+/.test(o.prometheusUrl!)) return fail('prometheus-url', `"${o.prometheusUrl}" is not an http:// or https:// URL`);
 
   const given = [o.trustAnchor, o.issuerCert, o.issuerKey].filter((f) => f !== undefined).length;
   if (given !== 0 && given !== 3) return { error: '--trust-anchor, --issuer-cert and --issuer-key go together: give all three or none' };
@@ -110,5 +123,7 @@ export function parseConfig(argv: readonly string[]): ControllerConfig | { error
     memoryState: o.memoryState === undefined ? undefined : resolve(o.memoryState),
     defaultOpaquePorts: opaque,
     logLevel: o.logLevel,
+    apiAddr,
+    prometheusUrl: o.prometheusUrl!,
   };
 }

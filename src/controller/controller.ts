@@ -12,6 +12,8 @@ import { DestinationApi } from './destination/server.js';
 import { anchorsPem, caPaths, loadOrCreateCA, type CertificateAuthority } from './identity/ca.js';
 import { Issuer } from './identity/issuer.js';
 import { IdentityApi } from './identity/service.js';
+import type { MetricsApiServer } from './metrics-api/server.js';
+import { startMetricsApi } from './metrics-api/start.js';
 import { ServingIdentity } from './serving-identity.js';
 
 const log = logger('controller');
@@ -25,7 +27,9 @@ const SHUTDOWN_GRACE_MS = 5_000;
 type Config = Pick<
   ControllerConfig,
   'addr' | 'stateDir' | 'trustDomain' | 'controlNamespace' | 'clusterDomain' | 'issuanceLifetimeMs' | 'clockSkewMs' | 'caFiles' | 'defaultOpaquePorts'
->;
+> &
+  // Without apiAddr there is no metrics API (tests of the gRPC services leave it out).
+  Partial<Pick<ControllerConfig, 'apiAddr' | 'prometheusUrl'>>;
 
 /** Wraps the serving identity so grpc-js gets the trust anchors as its CA certificate. */
 function tlsProvider(serving: ServingIdentity, anchors: string): experimental.CertificateProvider {
@@ -52,7 +56,14 @@ export class Controller {
     private readonly server: Server,
     private readonly destination: DestinationApi,
     private readonly serving: ServingIdentity,
+    /** The metrics API's HTTP server, when the controller was given an API address. */
+    private readonly api: MetricsApiServer | undefined,
   ) {}
+
+  /** The port the metrics API listens on, or undefined without one. */
+  get apiPort(): number | undefined {
+    return this.api?.port;
+  }
 
   static async start(config: Config, platform: Platform): Promise<Controller> {
     await platform.start();
@@ -101,7 +112,19 @@ export class Controller {
       platform: platform.kind,
       trustAnchors: caPaths(config.stateDir).trustAnchorsPem,
     });
-    return new Controller(port, identity, ca, anchors, caPaths(config.stateDir).trustAnchorsPem, platform, server, destination, serving);
+    let api: MetricsApiServer | undefined;
+    if (config.apiAddr) {
+      const apiConfig = { ...config, apiAddr: config.apiAddr, prometheusUrl: config.prometheusUrl, grpcAddr: { host: config.addr.host, port } };
+      api = await startMetricsApi(apiConfig, platform).catch(async (err: unknown) => {
+        server.forceShutdown();
+        serving.close();
+        destination.close();
+        await platform.close();
+        throw err;
+      });
+      log.info('serving the metrics API over HTTP', { addr: formatSocketAddr(config.apiAddr.host, api.port), prometheus: config.prometheusUrl });
+    }
+    return new Controller(port, identity, ca, anchors, caPaths(config.stateDir).trustAnchorsPem, platform, server, destination, serving, api);
   }
 
   /** Discovery streams currently open (Get and GetProfile). */
@@ -111,6 +134,7 @@ export class Controller {
 
   /** Ends open streams, waits briefly for calls in flight, then stops everything. */
   async close(): Promise<void> {
+    await this.api?.close();
     this.destination.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     process.on('SIGINT', () => stop('SIGINT'));
   } catch (err) {
     log.error('failed to start', { error: err });
-    process.exitCode = 1;
+    // Listeners that did open would keep the process alive half-started: exit for real.
+    process.exit(1);
   }
 }

@@ -52,11 +52,16 @@ export async function startProxyProcess(env: Record<string, string> = {}, opts: 
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = once(child, 'exit');
-  await waitFor(async () => {
+  try {
+    await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`fathom-proxy exited with ${child.exitCode}: ${stderr}`);
     const res = await fetch(`http://${host}:${adminPort}/ready`).catch(() => undefined);
     return res?.status === 200;
-  }, 10_000, () => `fathom-proxy not ready: ${stderr}`);
+    }, 10_000, () => `fathom-proxy not ready: ${stderr}`);
+  } catch (err) {
+    child.kill('SIGKILL'); // never leave a half-started proxy behind
+    throw err;
+  }
 
   const metrics = async () => parseExposition(await (await fetch(`http://${host}:${adminPort}/metrics`)).text());
   return {

@@ -13,5 +13,9 @@ export interface CommandEntry {
 export const commands: readonly CommandEntry[] = [
   { name: 'inject', summary: 'Add the workloads in Kubernetes YAML to the mesh', load: () => import('./inject.js') },
   { name: 'uninject', summary: 'Take the workloads in Kubernetes YAML out of the mesh', load: () => import('./uninject.js') },
+  { name: 'check', summary: 'Check that the mesh is healthy', load: () => import('./check.js') },
+  { name: 'stat', summary: 'Show golden metrics of deployments, pods, namespaces, services or authorities', load: () => import('./stat.js') },
+  { name: 'routes', summary: 'Show golden metrics per route of a resource', load: () => import('./routes.js') },
+  { name: 'edges', summary: 'Show the connections between resources and whether they are secured', load: () => import('./edges.js') },
   { name: 'version', summary: 'Print the CLI version', load: () => import('./version.js') },
 ];
