@@ -15,6 +15,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 APT_NEEDS=(
   "iproute2:ip" "iptables:iptables" "curl:curl" "nghttp2-client:h2load" "prometheus:prometheus"
   "util-linux:setpriv" "procps:ps" "wrk:wrk" "protobuf-compiler:protoc"
+  "nginx:nginx" "haproxy:haproxy"
+  "redis-server:redis-server" "redis-tools:redis-cli"
 )
 missing=()
 for pair in "${APT_NEEDS[@]}"; do
@@ -34,6 +36,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     (command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1) || true
     (command -v service >/dev/null && service prometheus stop >/dev/null 2>&1) || true
   fi
+  # The same for redis-server (:6379): tests run their own, unmodified, inside pods.
+  if printf '%s\n' "${missing[@]}" | grep -qx redis-server; then
+    (command -v systemctl >/dev/null && systemctl disable --now redis-server >/dev/null 2>&1) || true
+    (command -v service >/dev/null && service redis-server stop >/dev/null 2>&1) || true
+  fi
+  # nginx and haproxy are only benchmark baselines (bench/): the benchmark runs its own instances.
+  for svc in nginx haproxy; do
+    printf '%s\n' "${missing[@]}" | grep -qx "$svc" || continue
+    (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
+    (command -v service >/dev/null && service "$svc" stop >/dev/null 2>&1) || true
+  done
 fi
 
 # --- npm packages ----------------------------------------------------------------------------

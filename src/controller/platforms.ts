@@ -17,6 +17,13 @@ const factories = new Map<string, PlatformFactory>([
       return new FileMemoryPlatform(config.memoryState);
     },
   ],
+  [
+    'local',
+    async (config) => {
+      const { LocalPlatform } = await import('../platform/local/platform.js');
+      return new LocalPlatform(config.stateDir);
+    },
+  ],
 ]);
 
 /** Adds or replaces a platform kind (tests, and platforms that live outside this file). */

@@ -11,6 +11,14 @@ export interface CommandEntry {
 }
 
 export const commands: readonly CommandEntry[] = [
+  { name: 'up', summary: 'Start the local platform (pods on this host, controller, Prometheus)', load: () => import('./up.js') },
+  { name: 'down', summary: 'Stop the local platform and remove everything it made', load: () => import('./down.js') },
+  { name: 'apply', summary: 'Create or update objects from Kubernetes YAML on the local platform', load: () => import('./apply.js') },
+  { name: 'delete', summary: 'Delete objects from the local platform', load: () => import('./delete.js') },
+  { name: 'get', summary: 'List pods, deployments and services of the local platform', load: () => import('./get.js') },
+  { name: 'logs', summary: "Print a pod's container output", load: () => import('./logs.js') },
+  { name: 'exec', summary: "Run a command in a pod's network namespace", load: () => import('./exec.js') },
+  { name: 'rollout', summary: "Restart a deployment's pods, or wait for a rollout", load: () => import('./rollout.js') },
   { name: 'inject', summary: 'Add the workloads in Kubernetes YAML to the mesh', load: () => import('./inject.js') },
   { name: 'uninject', summary: 'Take the workloads in Kubernetes YAML out of the mesh', load: () => import('./uninject.js') },
   { name: 'check', summary: 'Check that the mesh is healthy', load: () => import('./check.js') },
