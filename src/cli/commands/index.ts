@@ -25,5 +25,6 @@ export const commands: readonly CommandEntry[] = [
   { name: 'stat', summary: 'Show golden metrics of deployments, pods, namespaces, services or authorities', load: () => import('./stat.js') },
   { name: 'routes', summary: 'Show golden metrics per route of a resource', load: () => import('./routes.js') },
   { name: 'edges', summary: 'Show the connections between resources and whether they are secured', load: () => import('./edges.js') },
+  { name: 'demo', summary: 'Run the nodevoto demo: an app fails somewhere, the mesh shows where', load: () => import('./demo.js') },
   { name: 'version', summary: 'Print the CLI version', load: () => import('./version.js') },
 ];
