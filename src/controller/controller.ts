@@ -4,6 +4,7 @@ import { experimental, Server } from '@grpc/grpc-js';
 import { formatSocketAddr } from '../lib/addr.js';
 import { identityName } from '../lib/identity-name.js';
 import { logger } from '../lib/log.js';
+import { PROXY_PORTS } from '../lib/mesh-names.js';
 import { DestinationService } from '../api/gen/fathom/destination.js';
 import { IdentityService } from '../api/gen/fathom/identity.js';
 import type { Platform } from '../platform/platform.js';
@@ -15,6 +16,8 @@ import { IdentityApi } from './identity/service.js';
 import type { MetricsApiServer } from './metrics-api/server.js';
 import { startMetricsApi } from './metrics-api/start.js';
 import { ServingIdentity } from './serving-identity.js';
+import { TapApi } from './tap/api.js';
+import { GrpcTapSource } from './tap/source.js';
 
 const log = logger('controller');
 
@@ -115,7 +118,9 @@ export class Controller {
     let api: MetricsApiServer | undefined;
     if (config.apiAddr) {
       const apiConfig = { ...config, apiAddr: config.apiAddr, prometheusUrl: config.prometheusUrl, grpcAddr: { host: config.addr.host, port } };
-      api = await startMetricsApi(apiConfig, platform).catch(async (err: unknown) => {
+      // The tap API shares the server; it reaches proxies over mTLS as the controller's identity.
+      const tap = new TapApi({ platform, source: new GrpcTapSource(provider), trustDomain: config.trustDomain, controlNamespace: config.controlNamespace, tapPort: PROXY_PORTS.tap });
+      api = await startMetricsApi(apiConfig, platform, [tap]).catch(async (err: unknown) => {
         server.forceShutdown();
         serving.close();
         destination.close();

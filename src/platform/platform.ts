@@ -184,6 +184,12 @@ export interface Platform {
   getEndpoints(namespace: string, name: string): readonly Endpoint[] | undefined;
   /** The pod whose IP is `ip`, if any (host-network pods are not indexed by IP). */
   podByIP(ip: string): Pod | undefined;
+  /**
+   * Every pod the platform knows that has not finished, from its cache. Optional until every platform has
+   * it: tap needs it to select a deployment's, a namespace's or a pod's proxies (services work without it),
+   * and the metrics API to count MESHED.
+   */
+  listPods?(): readonly Pod[];
   getServiceProfile(namespace: string, name: string): ServiceProfile | undefined;
 
   /**

@@ -8,6 +8,8 @@ export interface ProxyConfig {
   readonly inboundAddr: SocketAddr;
   readonly outboundAddr: SocketAddr;
   readonly adminAddr: SocketAddr;
+  /** The Tap server (mTLS, the controller's identity only); served only with a control plane. */
+  readonly tapAddr: SocketAddr;
   /** The control plane (destination + identity); absent means standalone mode. */
   readonly controllerAddr: SocketAddr | undefined;
   readonly logLevel: LogLevel;
@@ -127,6 +129,7 @@ export function parseProxyConfig(env: Env): ProxyConfig | { errors: string[] } {
     inboundAddr: addr('INBOUND_ADDR', '0.0.0.0:4143')!,
     outboundAddr: addr('OUTBOUND_ADDR', '127.0.0.1:4140')!,
     adminAddr: addr('ADMIN_ADDR', '0.0.0.0:4191')!,
+    tapAddr: addr('TAP_ADDR', '0.0.0.0:4190')!,
     controllerAddr: addr('CONTROLLER_ADDR', undefined),
     logLevel: isLogLevel(logLevel) ? logLevel : 'info',
     opaquePorts: typeof opaque === 'string' ? new Set() : opaque,

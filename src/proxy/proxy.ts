@@ -8,18 +8,26 @@ import { startAdmin, type AdminServer } from './admin/server.js';
 import type { ProxyConfig } from './config.js';
 import type { Direction, DirectionContext } from './context.js';
 import { Http1Proxy } from './http/http1.js';
+import { Http1Pool } from './http/pool.js';
 import { Http2Proxy } from './http2/http2.js';
+import { clientSessionOptions } from './http2/limits.js';
+import { Http2Pool } from './http2/pool.js';
 import { acceptInbound } from './inbound/pipeline.js';
+import { InboundTls } from './inbound/tls.js';
 import { ProxyMetrics } from './metrics/registry.js';
+import { LogicalServices } from './outbound/logical.js';
 import { acceptOutbound } from './outbound/pipeline.js';
 import { ConnectionTracker } from './transport/connections.js';
 import { startMesh } from './mesh.js';
+import { startTap, type Tap } from './tap/start.js';
 import { PROXY_VERSION } from './version.js';
 
 export interface RunningProxy {
   readonly inbound: SocketAddr;
   readonly outbound: SocketAddr;
   readonly admin: SocketAddr;
+  /** The hub the exchanges report requests to, and the Tap server's address (with a control plane). */
+  readonly tap: Tap;
   readonly metrics: ProxyMetrics;
   /** Graceful shutdown; resolves when every connection has finished or the grace period ended. */
   shutdown(): Promise<void>;
@@ -29,38 +37,62 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
   const metrics = new ProxyMetrics({ version: PROXY_VERSION });
   const tracker = new ConnectionTracker(metrics);
   const mesh = await startMesh(config, metrics, logger('identity'));
+  const tap = await startTap(config, mesh, logger('tap'));
   let listening = false;
   // Ready once listening and, with a control plane, once the controller has certified our identity.
   const isReady = () => listening && (mesh === undefined || mesh.identity.isReady());
 
-  const context = (direction: Direction, connectTimeoutMs: number): DirectionContext => ({
-    direction,
-    config,
-    mesh,
-    metrics,
-    tracker,
-    connectTimeoutMs,
-    log: logger(direction),
-    http1: new Http1Proxy({
-      metrics,
-      tracker,
-      log: logger(`${direction}-http1`),
+  const limits = { maxHeaderListSize: config.http2MaxHeaderListSize, maxConcurrentStreams: config.http2MaxConcurrentStreams };
+  const context = (direction: Direction, connectTimeoutMs: number): DirectionContext => {
+    const outbound = direction === 'outbound';
+    // Only the outbound side opens mTLS: the inbound side's upstream is the app, over loopback.
+    const store = outbound ? mesh?.store : undefined;
+    const h1Pool = new Http1Pool(config.poolIdleTimeoutMs, store);
+    const h2Pool = new Http2Pool({
       connectTimeoutMs,
-      maxHeaderBytes: config.maxHeaderBytes,
-      headersTimeoutMs: config.headersTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      poolIdleTimeoutMs: config.poolIdleTimeoutMs,
-    }),
-    http2: new Http2Proxy({
-      metrics,
+      idleTimeoutMs: config.poolIdleTimeoutMs,
+      sessionOptions: clientSessionOptions(limits),
       tracker,
       log: logger(`${direction}-http2`),
+      store,
+    });
+    return {
+      direction,
+      config,
+      mesh,
+      services: outbound && mesh ? new LogicalServices(mesh) : undefined,
+      mtls: !outbound && mesh ? new InboundTls(mesh.store, logger('inbound-tls')) : undefined,
+      metrics,
+      tracker,
       connectTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      poolIdleTimeoutMs: config.poolIdleTimeoutMs,
-      limits: { maxHeaderListSize: config.http2MaxHeaderListSize, maxConcurrentStreams: config.http2MaxConcurrentStreams },
-    }),
-  });
+      log: logger(direction),
+      http1: new Http1Proxy({
+        metrics,
+        tracker,
+        log: logger(`${direction}-http1`),
+        connectTimeoutMs,
+        maxHeaderBytes: config.maxHeaderBytes,
+        headersTimeoutMs: config.headersTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        pool: h1Pool,
+        // HTTP/1 to meshed peers rides their HTTP/2 sessions.
+        h2Pool: outbound && mesh ? h2Pool : undefined,
+        stripClientId: !outbound,
+      }),
+      http2: new Http2Proxy({
+        metrics,
+        tracker,
+        log: logger(`${direction}-http2`),
+        connectTimeoutMs,
+        maxHeaderBytes: config.maxHeaderBytes,
+        idleTimeoutMs: config.idleTimeoutMs,
+        limits,
+        pool: h2Pool,
+        h1Pool,
+        inbound: !outbound,
+      }),
+    };
+  };
   const inboundCtx = context('inbound', config.inboundConnectTimeoutMs);
   const outboundCtx = context('outbound', config.outboundConnectTimeoutMs);
 
@@ -81,6 +113,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     inbound: addrOf(inbound),
     outbound: addrOf(outbound),
     admin: { host: config.adminAddr.host, port: admin.port },
+    tap,
     metrics,
     async shutdown() {
       // 1. Not ready, so probes and load balancers stop sending new work here.
@@ -108,6 +141,8 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
         ctx.http1.destroy();
         ctx.http2.destroy();
       }
+      outboundCtx.services?.close();
+      await tap.close();
       mesh?.close();
       await admin.close();
     },
@@ -116,6 +151,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     inbound: fmt(running.inbound),
     outbound: fmt(running.outbound),
     admin: fmt(running.admin),
+    tap: running.tap.addr && fmt(running.tap.addr),
     mode: config.controllerAddr ? 'controller' : 'standalone',
   });
   return running;

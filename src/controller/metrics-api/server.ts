@@ -95,6 +95,12 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** Anything that answers some paths of the API server (the tap API is mounted this way). */
+export interface ApiHandler {
+  /** Answers the request and returns true, or returns false and writes nothing for a path it does not serve. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
 /** The API on its own HTTP server (the controller's `--api-addr`). */
 export class MetricsApiServer {
   private constructor(
@@ -102,8 +108,10 @@ export class MetricsApiServer {
     private readonly server: Server,
   ) {}
 
-  static async listen(addr: SocketAddr, api: MetricsApi): Promise<MetricsApiServer> {
+  static async listen(addr: SocketAddr, api: MetricsApi, mounts: readonly ApiHandler[] = []): Promise<MetricsApiServer> {
     const server = createServer((req, res) => {
+      // Mounted APIs first: the metrics API answers every other /api/ path, unknown ones with a 404.
+      if (mounts.some((m) => m.handle(req, res))) return;
       if (!api.handle(req, res)) send(res, 404, { error: { code: 'ENOTFOUND', message: `no such endpoint: ${req.url ?? '/'}` } } satisfies ApiErrorBody);
     });
     // Callers poll and stream little: short keep-alive keeps idle sockets from holding shutdown.

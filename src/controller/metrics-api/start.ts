@@ -5,7 +5,7 @@ import type { Platform } from '../../platform/platform.js';
 import { caPaths, type CaFiles } from '../identity/ca.js';
 import { platformInventory } from './inventory.js';
 import { PrometheusClient } from './prometheus.js';
-import { MetricsApi, MetricsApiServer } from './server.js';
+import { MetricsApi, MetricsApiServer, type ApiHandler } from './server.js';
 import { controllerVersion } from './version.js';
 
 /** The Prometheus scrape job of proxies, as the local platform's generated configuration names it. */
@@ -23,7 +23,8 @@ export interface MetricsApiConfig {
   readonly grpcAddr: SocketAddr;
 }
 
-export async function startMetricsApi(config: MetricsApiConfig, platform: Platform): Promise<MetricsApiServer> {
+/** `mounts` answer their own paths on the same server (the tap API). */
+export async function startMetricsApi(config: MetricsApiConfig, platform: Platform, mounts: readonly ApiHandler[] = []): Promise<MetricsApiServer> {
   const prometheus = config.prometheusUrl === undefined ? undefined : new PrometheusClient(config.prometheusUrl);
   const inventory = platformInventory(platform);
   const version = controllerVersion();
@@ -49,5 +50,5 @@ export async function startMetricsApi(config: MetricsApiConfig, platform: Platfo
       client,
     }),
   });
-  return MetricsApiServer.listen(config.apiAddr, api);
+  return MetricsApiServer.listen(config.apiAddr, api, mounts);
 }

@@ -112,6 +112,10 @@ export class LocalPlatform implements Platform {
     return this.cache.podByIP(ip);
   }
 
+  listPods(): readonly Pod[] {
+    return this.cache.listPods();
+  }
+
   getServiceProfile(namespace: string, name: string): ServiceProfile | undefined {
     return this.cache.getServiceProfile(namespace, name);
   }

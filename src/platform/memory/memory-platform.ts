@@ -59,6 +59,10 @@ export class MemoryPlatform implements Platform {
     return this.endpoints.get(key(namespace, name)) ?? [];
   }
 
+  listPods(): readonly Pod[] {
+    return [...this.pods.values()];
+  }
+
   podByIP(ip: string): Pod | undefined {
     for (const pod of this.pods.values()) if (pod.ip === ip) return pod;
     return undefined;

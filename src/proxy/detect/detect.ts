@@ -18,9 +18,11 @@ export interface Detection {
 
 /**
  * Calls `done` exactly once with the detection, or with an error when the socket failed or closed
- * without sending anything. The socket is left paused with no data listener.
+ * without sending anything. The socket is left paused with no data listener. The returned function
+ * stops detection early (the destination is known to be opaque): `done` then gets 'opaque' at once,
+ * with whatever was read.
  */
-export function detectProtocol(socket: Socket, timeoutMs: number, done: (err: Error | undefined, d?: Detection) => void): void {
+export function detectProtocol(socket: Socket, timeoutMs: number, done: (err: Error | undefined, d?: Detection) => void): () => void {
   let buffered: Buffer = Buffer.alloc(0);
   let finished = false;
 
@@ -69,4 +71,5 @@ export function detectProtocol(socket: Socket, timeoutMs: number, done: (err: Er
   socket.on('end', onEnd);
   socket.on('error', onError);
   socket.on('close', onClose);
+  return () => decide('opaque');
 }

@@ -68,7 +68,8 @@ test('every reason is safe to write into a header field', () => {
   }
 });
 
-test('forwarding-error statuses are gateway errors; refusals are client errors or 505', () => {
-  for (const [code, r] of Object.entries(ERROR_TABLE)) assert.ok(r.status === 502 || r.status === 504, code);
+test('forwarding-error statuses are gateway errors (503: no endpoint to send to yet); refusals are client errors or 505', () => {
+  for (const [code, r] of Object.entries(ERROR_TABLE)) assert.ok(r.status === 502 || r.status === 503 || r.status === 504, code);
+  for (const code of ['EDISCOVERYTIMEOUT', 'ENOENDPOINTS', 'EIDENTITYNOTREADY']) assert.equal(ERROR_TABLE[code]?.status, 503, code);
   for (const [code, r] of Object.entries(REFUSAL_TABLE)) assert.ok([400, 408, 431, 505].includes(r.status), code);
 });

@@ -29,6 +29,11 @@ export const ERROR_TABLE: Readonly<Record<string, ProxyErrorResponse>> = {
   EBADRESPONSE: { status: 502, grpcStatus: GRPC_INTERNAL, reason: 'malformed response from upstream' },
   ELOOP: { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'destination is the proxy itself' },
   ENODESTINATION: { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'no original destination' },
+  // With a control plane (model §1.4, §5): Linkerd answers these 503 after its failfast timeout.
+  EDISCOVERYTIMEOUT: { status: 503, grpcStatus: GRPC_UNAVAILABLE, reason: 'no response from the control plane' },
+  ENOENDPOINTS: { status: 503, grpcStatus: GRPC_UNAVAILABLE, reason: 'service has no endpoints' },
+  EIDENTITYNOTREADY: { status: 503, grpcStatus: GRPC_UNAVAILABLE, reason: 'proxy identity not yet certified' },
+  ETLSHANDSHAKE: { status: 502, grpcStatus: GRPC_UNAVAILABLE, reason: 'mTLS handshake with the endpoint failed' },
 };
 
 /** A request the proxy refuses itself, before anything is forwarded: a plain HTTP status and reason. */

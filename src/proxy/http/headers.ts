@@ -7,13 +7,17 @@ import { REFUSAL_TABLE, type Refusal } from './errors.js';
 /** Fields that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade']);
 
+/** Set by the inbound proxy on requests to the app: the client's verified identity. Never taken from a client. */
+export const CLIENT_ID_HEADER = 'fathom-client-id';
+
 /**
  * Copies raw headers (name, value, name, value, ...) without hop-by-hop fields.
  * `keepUpgrade` keeps Connection: upgrade and Upgrade for protocol-switch requests.
+ * `drop` (a lower-case name) is left out too: the inbound side drops any `fathom-client-id` it receives.
  * `te: trailers` is end-to-end in meaning (gRPC relies on it) and is kept.
  * `Connection: host` is ignored: naming Host would make the proxy send a request without its authority.
  */
-export function forwardableHeaders(raw: readonly string[], keepUpgrade = false): string[] {
+export function forwardableHeaders(raw: readonly string[], keepUpgrade = false, drop?: string): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
@@ -32,7 +36,7 @@ export function forwardableHeaders(raw: readonly string[], keepUpgrade = false):
       else if (keepUpgrade && lower === 'upgrade') out.push(name, raw[i + 1]!);
       continue;
     }
-    if (named?.has(lower)) continue;
+    if (named?.has(lower) || lower === drop) continue;
     out.push(name, raw[i + 1]!);
   }
   if (keepUpgrade) out.push('Connection', 'Upgrade');
@@ -108,4 +112,22 @@ export function requestProblem(raw: readonly string[], httpVersion = '1.1'): Ref
     if (raw[i] === '') return REFUSAL_TABLE.EEMPTYNAME;
   }
   return undefined;
+}
+
+/** Raw headers (name, value, name, value...) as [name, value] pairs. */
+export function rawPairs(raw: readonly string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** Raw headers as an object of lower-case names, repeated fields as arrays. */
+export function rawToObject(raw: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    const prev = out[k];
+    out[k] = prev === undefined ? raw[i + 1]! : Array.isArray(prev) ? [...prev, raw[i + 1]!] : [prev, raw[i + 1]!];
+  }
+  return out;
 }

@@ -1,42 +1,21 @@
 // HTTP/1.1 proxying for one direction: connections whose protocol detection said HTTP/1 are handed
-// to a (never listening) node:http server, which parses requests strictly; each request is forwarded
-// to the connection's endpoint over a pooled keep-alive connection, bodies streamed both ways with
-// backpressure, trailers and 1xx responses relayed, Upgrade (WebSocket) and CONNECT tunnelled.
-import { createServer, request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// to a (never listening) node:http server, which parses requests strictly; each request becomes an
+// Exchange (exchange.ts) that takes its endpoint from the connection's selector; Upgrade (WebSocket) and
+// CONNECT are tunnelled (tunnel.ts).
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import type { Logger } from '../../lib/log.js';
-import type { HttpSeries, Labels, ProxyMetrics } from '../metrics/registry.js';
+import type { HttpTarget } from '../target/selector.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
-import { canonicalContentLength, forwardableHeaders, headerValue, MAX_HEADER_FIELDS, requestProblem } from './headers.js';
-import { Http1Pool } from './pool.js';
-import type { ConnectionTracker } from '../transport/connections.js';
+import { Exchange, type ExchangeOptions } from './exchange.js';
+import { MAX_HEADER_FIELDS, requestProblem } from './headers.js';
 import { openTunnel } from './tunnel.js';
-import type { SocketAddr } from '../../lib/addr.js';
 
-/** What the pipeline decided for a connection before handing it to HTTP/1. */
-export interface Http1Target {
-  readonly endpoint: SocketAddr;
-  /** `host:port` of the endpoint, the pool key and the target_addr label. */
-  readonly endpointKey: string;
-  /** Labels common to every request on this connection (direction, target_addr, tls...). */
-  readonly labels: Labels;
-  /** Transport labels for connections the proxy opens to the endpoint (peer="dst"). */
-  readonly connLabels: Labels;
-}
-
-export interface Http1Options {
-  readonly metrics: ProxyMetrics;
-  readonly log: Logger;
-  readonly connectTimeoutMs: number;
-  readonly maxHeaderBytes: number;
+export interface Http1Options extends ExchangeOptions {
   readonly headersTimeoutMs: number;
   readonly idleTimeoutMs: number;
-  readonly poolIdleTimeoutMs: number;
-  readonly tracker: ConnectionTracker;
 }
 
-const targets = new WeakMap<Socket, Http1Target>();
+const targets = new WeakMap<Socket, HttpTarget>();
 
 /** A complete error response written straight to a socket (no response object exists). */
 function rawErrorResponse(status: number, reason: string): string {
@@ -45,7 +24,6 @@ function rawErrorResponse(status: number, reason: string): string {
 
 export class Http1Proxy {
   readonly server: Server;
-  private readonly pool: Http1Pool;
   /** Responses not yet finished on each client connection (pipelining may queue several); see onClientError. */
   private readonly responding = new WeakMap<Socket, Set<ServerResponse>>();
   /**
@@ -55,7 +33,6 @@ export class Http1Proxy {
   private readonly refused = new WeakSet<Socket>();
 
   constructor(private readonly opts: Http1Options) {
-    this.pool = new Http1Pool(opts.poolIdleTimeoutMs);
     this.server = createServer({
       maxHeaderSize: opts.maxHeaderBytes,
       // Checked in requestProblem() instead, so the 400 carries fathom-proxy-error like our other refusals.
@@ -79,7 +56,7 @@ export class Http1Proxy {
   }
 
   /** Serves HTTP/1 on `socket`, replaying the detection prefix first. */
-  serve(socket: Socket, prefix: Buffer, target: Http1Target): void {
+  serve(socket: Socket, prefix: Buffer, target: HttpTarget): void {
     targets.set(socket, target);
     if (prefix.length > 0) socket.unshift(prefix);
     this.server.emit('connection', socket);
@@ -90,12 +67,12 @@ export class Http1Proxy {
   /** Stops keep-alive: idle connections close now, busy ones after their current response. */
   drain(): void {
     this.server.closeIdleConnections();
-    this.pool.closeIdle();
+    this.opts.pool.closeIdle();
   }
 
   destroy(): void {
     this.server.closeAllConnections();
-    this.pool.destroy();
+    this.opts.pool.destroy();
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -120,10 +97,7 @@ export class Http1Proxy {
       rejectRequest(res, problem.status, problem.reason);
       return;
     }
-    const series = this.opts.metrics.http({ ...target.labels, authority: req.headers.host ?? target.endpointKey });
-    series.request();
-    const exchange = new Exchange(req, res, target, series, this.opts, this.pool);
-    exchange.send(true);
+    new Exchange(req, res, target, req.headers.host, this.opts).begin();
   }
 
   private onTunnel(req: IncomingMessage, socket: Socket, head: Buffer, upgrade: boolean): void {
@@ -141,16 +115,30 @@ export class Http1Proxy {
       socket.end(rawErrorResponse(problem.status, problem.reason));
       return;
     }
-    const series = this.opts.metrics.http({ ...target.labels, authority: req.headers.host ?? target.endpointKey });
-    openTunnel(req, socket, head, {
-      target,
-      series,
-      upgrade,
-      agent: this.pool.agent(target.endpointKey),
-      connectTimeoutMs: this.opts.connectTimeoutMs,
-      maxHeaderBytes: this.opts.maxHeaderBytes,
-      tracker: this.opts.tracker,
-      log: this.opts.log,
+    // Tunnels are not balanced by load: the endpoint is chosen, then its claim released at once.
+    socket.pause();
+    target.selector.select((err, endpoint, claim) => {
+      claim?.cancel();
+      if (err || !endpoint) {
+        const series = target.selector.failureSeries(this.opts.metrics, req.headers.host ?? '');
+        series.request();
+        const mapped = errorResponse(err);
+        series.response({ statusCode: mapped.status, latencyMs: 0 });
+        socket.end(rawErrorResponse(mapped.status, mapped.reason));
+        return;
+      }
+      openTunnel(req, socket, head, {
+        endpoint,
+        clientId: target.clientId,
+        stripClientId: this.opts.stripClientId,
+        series: endpoint.seriesFor(this.opts.metrics, req.headers.host ?? endpoint.addrKey),
+        upgrade,
+        agent: this.opts.pool.agent(endpoint),
+        connectTimeoutMs: this.opts.connectTimeoutMs,
+        maxHeaderBytes: this.opts.maxHeaderBytes,
+        tracker: this.opts.tracker,
+        log: this.opts.log,
+      });
     });
   }
 
@@ -187,166 +175,10 @@ export class Http1Proxy {
   }
 }
 
-/** One request's journey to the endpoint and back. */
-class Exchange {
-  private readonly start = performance.now();
-  private responded = false;
-  private recorded = false;
-  private upstream: ClientRequest | undefined;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-    private readonly target: Http1Target,
-    private readonly series: HttpSeries,
-    private readonly opts: Http1Options,
-    private readonly pool: Http1Pool,
-  ) {
-    // The client went away before the response completed: stop the upstream work too.
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: 'ECLIENTCLOSED' });
-      this.upstream?.destroy();
-    });
-  }
-
-  /** Counts the response once, whichever of completion, upstream failure or client close comes first. */
-  private record(r: { statusCode: number; grpcStatus?: number; error?: string }): void {
-    if (this.recorded) return;
-    this.recorded = true;
-    this.series.response({ ...r, latencyMs: performance.now() - this.start });
-  }
-
-  /** Sends the request; `mayRetry` allows one retry of a body-less request on a stale pooled connection. */
-  send(mayRetry: boolean): void {
-    const { req, target } = this;
-    const chunked = headerValue(req.rawHeaders, 'transfer-encoding') !== undefined; // requestProblem: exactly "chunked"
-    const hasBody = chunked || headerValue(req.rawHeaders, 'content-length') !== undefined;
-    const headers = forwardableHeaders(req.rawHeaders);
-    // Transfer-Encoding is hop-by-hop, so it is ours to set for the next hop. It must be explicit: Node
-    // frames a body without Content-Length as chunked only for some methods, and would send the body of
-    // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
-    if (chunked) headers.push('Transfer-Encoding', 'chunked');
-    const up = httpRequest({
-      host: target.endpoint.host,
-      port: target.endpoint.port,
-      method: req.method,
-      path: req.url,
-      headers: headers as unknown as Record<string, string>,
-      setHost: false,
-      agent: this.pool.agent(target.endpointKey),
-      maxHeaderSize: this.opts.maxHeaderBytes,
-      joinDuplicateHeaders: false,
-    });
-    this.upstream = up;
-    // Node would silently drop response fields past 2000; the head is bounded by maxHeaderSize anyway.
-    up.maxHeadersCount = 0;
-    up.once('socket', (socket: Socket) => {
-      if (!socket.connecting) return;
-      this.opts.tracker.track(socket, target.connLabels);
-      const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${this.opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })), this.opts.connectTimeoutMs);
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
-    up.on('continue', () => this.res.writeContinue());
-    up.on('information', (info) => {
-      if (info.statusCode === 103) this.res.writeEarlyHints(rawToObject(info.rawHeaders));
-      else if (info.statusCode === 102) this.res.writeProcessing();
-    });
-    up.on('response', (upRes) => this.onResponse(upRes));
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (mayRetry && !hasBody && up.reusedSocket && err.code === 'ECONNRESET' && !this.responded) {
-        this.send(false); // the pooled connection was closed by the server while idle
-        return;
-      }
-      this.fail(err);
-    });
-
-    if (hasBody) {
-      // Request trailers (chunked) are relayed once the body ends; this listener runs before pipe's end().
-      req.once('end', () => {
-        if (req.rawTrailers.length > 0) up.addTrailers(pairs(req.rawTrailers));
-      });
-      req.pipe(up);
-    } else {
-      up.end();
-      req.resume();
-    }
-  }
-
-  private onResponse(upRes: IncomingMessage): void {
-    const { res } = this;
-    this.responded = true;
-    const status = upRes.statusCode ?? 502;
-    try {
-      res.writeHead(status, upRes.statusMessage, canonicalContentLength(forwardableHeaders(upRes.rawHeaders)));
-    } catch (err) {
-      upRes.destroy();
-      this.responded = false;
-      this.fail(Object.assign(new Error(`unforwardable response headers: ${(err as Error).message}`), { code: 'EBADRESPONSE' }));
-      return;
-    }
-    upRes.once('end', () => {
-      if (upRes.rawTrailers.length > 0) res.addTrailers(pairs(upRes.rawTrailers));
-      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
-      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
-    });
-    // The endpoint's connection broke mid-body: too late for a status, so the client's connection is
-    // cut too (a clean end would pass a truncated body off as complete).
-    upRes.once('aborted', () => {
-      this.record({ statusCode: status, error: 'ECONNRESET' });
-      res.destroy();
-    });
-    upRes.once('error', () => res.destroy());
-    upRes.pipe(res);
-  }
-
-  private fail(err: NodeJS.ErrnoException): void {
-    const { req, res } = this;
-    if (res.headersSent || res.destroyed) {
-      // Too late for a status: the only honest signal left is to cut the connection.
-      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: err.code ?? 'EUNKNOWN' });
-      res.destroy();
-      return;
-    }
-    const mapped = errorResponse(err);
-    this.opts.log.debug('request failed', { target: this.target.endpointKey, error: err.code ?? err.message });
-    // A request body the endpoint never took: the connection cannot be reused for another request.
-    if (!req.complete) res.shouldKeepAlive = false;
-    const isGrpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
-    // Counted as the client sees it: a gRPC client gets HTTP 200 carrying the gRPC status.
-    this.record(isGrpc ? { statusCode: 200, grpcStatus: mapped.grpcStatus } : { statusCode: mapped.status });
-    if (isGrpc) {
-      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason, 'content-length': '0' });
-      res.end();
-      return;
-    }
-    const body = `${mapped.reason}\n`;
-    res.writeHead(mapped.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'fathom-proxy-error': mapped.reason });
-    res.end(body);
-  }
-}
-
 function rejectRequest(res: ServerResponse, status: number, reason: string): void {
   const body = `${reason}\n`;
   res.shouldKeepAlive = false;
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'fathom-proxy-error': reason, connection: 'close' });
   res.end(body);
   res.req.resume();
-}
-
-function pairs(raw: readonly string[]): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
-  return out;
-}
-
-function rawToObject(raw: readonly string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!.toLowerCase();
-    const prev = out[k];
-    out[k] = prev === undefined ? raw[i + 1]! : Array.isArray(prev) ? [...prev, raw[i + 1]!] : [prev, raw[i + 1]!];
-  }
-  return out;
 }

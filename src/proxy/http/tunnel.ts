@@ -11,12 +11,18 @@ import type { Logger } from '../../lib/log.js';
 import type { HttpSeries } from '../metrics/registry.js';
 import { splice } from '../tcp/forward.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
-import { forwardableHeaders, headerValue } from './headers.js';
-import type { Http1Target } from './http1.js';
+import { CLIENT_ID_HEADER, forwardableHeaders, headerValue } from './headers.js';
+import { afterPendingIo } from '../transport/connect.js';
 import type { ConnectionTracker } from '../transport/connections.js';
+import type { EndpointTarget } from '../target/endpoint.js';
 
 export interface TunnelOptions {
-  readonly target: Http1Target;
+  /** Where the request goes; to a meshed endpoint, over mTLS as HTTP/1.1 (never upgraded to HTTP/2). */
+  readonly endpoint: EndpointTarget;
+  /** Inbound over mTLS: the client's identity, sent as `fathom-client-id`. */
+  readonly clientId: string | undefined;
+  /** Inbound: drop a `fathom-client-id` the client sent. */
+  readonly stripClientId: boolean;
   readonly series: HttpSeries;
   /** true for Upgrade, false for CONNECT. */
   readonly upgrade: boolean;
@@ -34,7 +40,9 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, o
     return;
   }
   const start = performance.now();
-  const { target, series } = opts;
+  const { endpoint, series } = opts;
+  const headers = forwardableHeaders(req.rawHeaders, opts.upgrade, opts.stripClientId ? CLIENT_ID_HEADER : undefined);
+  if (opts.clientId !== undefined) headers.push(CLIENT_ID_HEADER, opts.clientId);
   let counted = false;
   let answered = false; // a response head was written to the client
   const count = (statusCode: number, error?: string) => {
@@ -46,11 +54,11 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, o
   client.pause();
 
   const up = httpRequest({
-    host: target.endpoint.host,
-    port: target.endpoint.port,
+    host: endpoint.addr.host,
+    port: endpoint.addr.port,
     method: req.method,
     path: req.url,
-    headers: forwardableHeaders(req.rawHeaders, opts.upgrade) as unknown as Record<string, string>,
+    headers: headers as unknown as Record<string, string>,
     setHost: false,
     agent: opts.agent,
     maxHeaderSize: opts.maxHeaderBytes,
@@ -59,14 +67,15 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, o
   up.maxHeadersCount = 0; // as in http1.ts: never drop response fields
   up.once('socket', (socket: Socket) => {
     if (!socket.connecting) return;
-    opts.tracker.track(socket, target.connLabels);
-    const timer = setTimeout(() => up.destroy(Object.assign(new Error(`connect timed out after ${opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })), opts.connectTimeoutMs);
+    opts.tracker.track(socket, endpoint.connLabels);
+    const timeout = () => afterPendingIo(() => socket.connecting && up.destroy(Object.assign(new Error(`connect timed out after ${opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })));
+    const timer = setTimeout(timeout, opts.connectTimeoutMs);
     socket.once('connect', () => clearTimeout(timer));
     socket.once('close', () => clearTimeout(timer));
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     const mapped = errorResponse(err);
-    opts.log.debug('tunnel failed', { target: target.endpointKey, error: err.code ?? err.message });
+    opts.log.debug('tunnel failed', { target: endpoint.addrKey, error: err.code ?? err.message });
     count(mapped.status);
     if (answered) {
       client.destroy(); // too late for a status: cut the connection

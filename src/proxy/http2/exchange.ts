@@ -1,5 +1,6 @@
-// One HTTP/2 stream's journey through the proxy: the client's stream is forwarded as a stream on a pooled
-// session to the endpoint; bodies are relayed both ways with backpressure (so flow control holds end to end: a slow
+// One HTTP/2 stream's journey through the proxy: the connection's selector chooses the endpoint (a fixed one,
+// or the balancer of a logical service), and the client's stream is forwarded as a stream on a pooled
+// session to it (h2c, or HTTP/2 over mTLS to a meshed peer); bodies are relayed both ways with backpressure (so flow control holds end to end: a slow
 // reader stops WINDOW_UPDATEs all the way back to the writer), 1xx and trailers are relayed, RST_STREAM
 // crosses in both directions with its code, and the proxy's own failures become a response (a gRPC status
 // for gRPC requests) through the one error mapping. Metrics are recorded when the client's stream closes.
@@ -10,24 +11,31 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { Readable, Writable } from 'node:stream';
 import { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { errorResponse, GRPC_INTERNAL } from '../http/errors.js';
-import type { HttpSeries } from '../metrics/registry.js';
+import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
+import type { EndpointTarget } from '../target/endpoint.js';
+import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
 import { forwardedFields, grpcStatusOf, isGrpc } from './headers.js';
 import type { SessionGuard } from './limits.js';
-import type { Http2Endpoint, Http2Pool, Lease } from './pool.js';
+import type { Http2Pool, Lease } from './pool.js';
+import { relay } from './relay.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_REFUSED_STREAM, NGHTTP2_FLAG_END_STREAM } = constants;
 
 /** request() errors that mean the session, not the request, is unusable. */
 const SESSION_GONE: ReadonlySet<string> = new Set(['ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS']);
 
+/** Failures that happen before the endpoint saw anything: another endpoint may take the request. */
+const CONNECT_FAILURES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNECTTIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETLSHANDSHAKE']);
+
 export interface ExchangeContext {
   readonly pool: Http2Pool;
-  readonly target: Http2Endpoint;
-  readonly series: HttpSeries;
+  readonly target: HttpTarget;
+  /** The request's :authority, for metrics (the endpoint's address when it has none). */
+  readonly authority: string | undefined;
+  readonly metrics: ProxyMetrics;
   readonly guard: SessionGuard;
   readonly log: Logger;
 }
@@ -36,6 +44,10 @@ export class Exchange {
   private readonly start = performance.now();
   private readonly grpc: boolean;
   private readonly endStream: boolean;
+  private endpoint: EndpointTarget | undefined;
+  private claim: Claim = NO_CLAIM;
+  private series: HttpSeries | undefined;
+  private retried = false;
   private up: ClientHttp2Stream | undefined;
   private upError: NodeJS.ErrnoException | undefined;
   /** Sends so far (a retry happens only when the endpoint cannot have seen the request). */
@@ -71,13 +83,55 @@ export class Exchange {
       if (this.resetDownWith === undefined) down.sendTrailers(this.responseTrailers ?? {});
     });
     down.once('close', () => this.onDownClose());
-    ctx.series.request();
+    ctx.target.selector.select(this.onSelected);
+  }
+
+  private readonly onSelected: Selected = (err, endpoint, claim) => {
+    if (this.down.destroyed || this.down.closed) {
+      claim?.cancel(); // the client left while we waited for an endpoint
+      return;
+    }
+    if (err || !endpoint) {
+      this.fail(err ?? new FathomError('ENOENDPOINTS', 'no endpoint'));
+      return;
+    }
+    this.endpoint = endpoint;
+    this.claim = claim ?? NO_CLAIM;
+    if (this.series === undefined) {
+      this.series = endpoint.seriesFor(this.ctx.metrics, this.ctx.authority ?? endpoint.addrKey);
+      this.series.request();
+    }
     this.send();
+  };
+
+  /** The series this request counts in; requests that never reached an endpoint count at the selector. */
+  private seriesOrFailure(): HttpSeries {
+    if (this.series === undefined) {
+      this.series = this.ctx.target.selector.failureSeries(this.ctx.metrics, this.ctx.authority ?? '');
+      this.series.request();
+    }
+    return this.series;
+  }
+
+  /**
+   * After a connect failure on a balanced endpoint, a request without a body is sent once more, to another
+   * endpoint when there is one (the failed one is skipped for a while). True when it was.
+   */
+  private retryElsewhere(err: unknown): boolean {
+    const code = (err as { code?: string } | undefined)?.code;
+    if (this.retried || !this.endStream || this.claim === NO_CLAIM || code === undefined || !CONNECT_FAILURES.has(code)) return false;
+    this.retried = true;
+    this.claim.markUnavailable();
+    this.claim.cancel();
+    this.claim = NO_CLAIM;
+    this.ctx.target.selector.select(this.onSelected);
+    return true;
   }
 
   private send(): void {
-    this.ctx.pool.acquire(this.ctx.target, (err, lease) => {
+    this.ctx.pool.acquire(this.endpoint!, (err, lease) => {
       if (err || !lease) {
+        if (this.retryElsewhere(err)) return;
         this.fail(err ?? new FathomError('ECONNREFUSED', 'no upstream session'));
         return;
       }
@@ -137,6 +191,7 @@ export class Exchange {
   private onResponse(up: ClientHttp2Stream, headers: IncomingHttpHeaders, flags: number, raw: string[]): void {
     const { down } = this;
     this.latencyMs = performance.now() - this.start;
+    this.claim.done();
     this.status = Number(headers[':status'] ?? 0);
     this.grpcStatus = grpcStatusOf(headers);
     const trailersOnly = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
@@ -195,7 +250,8 @@ export class Exchange {
     }
     const latencyMs = this.latencyMs >= 0 ? this.latencyMs : performance.now() - this.start;
     const error = this.resetDownWith ?? (clientReset ? 'client reset' : undefined);
-    this.ctx.series.response({ statusCode: this.status, grpcStatus: this.grpcStatus, latencyMs, error });
+    this.claim.cancel(); // counted out already when the endpoint answered; here only if it never did
+    this.seriesOrFailure().response({ statusCode: this.status, grpcStatus: this.grpcStatus, latencyMs, error });
   }
 
   /** The request body is still coming (a body-less request's stream is never read, so check endStream). */
@@ -218,7 +274,7 @@ export class Exchange {
       return;
     }
     const mapped = errorResponse(err);
-    this.ctx.log.debug('request failed', { target: this.ctx.target.endpointKey, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    this.ctx.log.debug('request failed', { target: this.endpoint?.addrKey ?? this.ctx.authority, error: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
     const isBadRequest = (err as { code?: string }).code === 'EBADREQUEST';
     const reason = isBadRequest ? 'malformed request' : mapped.reason;
     this.responded = true;
@@ -247,20 +303,4 @@ export class Exchange {
 function peerReset(up: ClientHttp2Stream, err: NodeJS.ErrnoException | undefined): number | undefined {
   if (err === undefined) return up.rstCode !== undefined && up.rstCode !== NGHTTP2_NO_ERROR ? up.rstCode : undefined;
   return err.code === 'ERR_HTTP2_STREAM_ERROR' ? up.rstCode : undefined;
-}
-
-/**
- * Body bytes from `src` to `dst` with backpressure (dst full → src paused → no WINDOW_UPDATE to its sender),
- * ending `dst` when `src` ends. Does what pipe() does for us with a third of its listeners; resets and
- * errors are handled by the exchange, not here.
- */
-function relay(src: Readable, dst: Writable): void {
-  const resume = () => src.resume();
-  src.on('data', (chunk: Buffer) => {
-    if (!dst.write(chunk)) {
-      src.pause();
-      dst.once('drain', resume);
-    }
-  });
-  src.once('end', () => dst.end());
 }

@@ -10,7 +10,12 @@ import { logger } from '../../lib/log.js';
 import { detectProtocol } from '../detect/detect.js';
 import { ProxyMetrics } from '../metrics/registry.js';
 import { ConnectionTracker } from '../transport/connections.js';
+import { Http1Pool } from '../http/pool.js';
+import { EndpointTarget } from '../target/endpoint.js';
+import { FixedSelector } from '../target/selector.js';
 import { Http2Proxy } from './http2.js';
+import { clientSessionOptions } from './limits.js';
+import { Http2Pool } from './pool.js';
 import {
   FrameType, getRequest, headerBlock, headersFrame, PREFACE, RawH2Client, settingsFrame, staticStatus,
 } from '../../../test/helpers/h2frames.js';
@@ -35,21 +40,34 @@ before(async () => {
   await once(backend, 'listening');
   const endpoint = { host: '127.0.0.1', port: (backend.address() as AddressInfo).port };
   const metrics = new ProxyMetrics();
+  const tracker = new ConnectionTracker(metrics);
+  const limits = { maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 100 };
   proxy = new Http2Proxy({
     metrics,
-    tracker: new ConnectionTracker(metrics),
+    tracker,
     log: logger('test'),
     connectTimeoutMs: 1000,
+    maxHeaderBytes: 64 * 1024,
     idleTimeoutMs: 60_000,
-    poolIdleTimeoutMs: 3000,
-    limits: { maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 100 },
+    limits,
+    pool: new Http2Pool({ connectTimeoutMs: 1000, idleTimeoutMs: 3000, sessionOptions: clientSessionOptions(limits), tracker, log: logger('test'), store: undefined }),
+    h1Pool: new Http1Pool(3000),
+    inbound: false,
   });
   const key = `127.0.0.1:${endpoint.port}`;
+  const selector = new FixedSelector(
+    new EndpointTarget({
+      addr: endpoint,
+      addrKey: key,
+      labels: { direction: 'outbound', target_addr: key, tls: 'disabled' },
+      connLabels: { direction: 'outbound', peer: 'dst', target_addr: key, tls: 'disabled' },
+    }),
+  );
   listener = createServer({ allowHalfOpen: true }, (socket) => {
     socket.on('error', () => {});
     detectProtocol(socket, 1000, (err, d) => {
       if (err || d?.protocol !== 'h2') return void socket.destroy();
-      proxy.serve(socket, d.prefix, { endpoint, endpointKey: key, labels: { direction: 'outbound', target_addr: key, tls: 'disabled' }, connLabels: { direction: 'outbound', peer: 'dst', target_addr: key, tls: 'disabled' } });
+      proxy.serve(socket, d.prefix, { selector });
     });
   });
   listener.listen(0, '127.0.0.1');

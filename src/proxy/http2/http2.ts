@@ -1,7 +1,9 @@
-// HTTP/2 (h2c, prior knowledge) proxying for one direction: a connection whose protocol detection saw the
-// HTTP/2 preface becomes a server session (never a listening server, as for HTTP/1), each of its streams is
-// forwarded as an Exchange over the endpoint's pooled sessions, and the connection lives under the limits
-// of limits.ts. Shutdown sends a two-step GOAWAY so no stream in flight is lost.
+// HTTP/2 (prior knowledge, in clear or inside mTLS) proxying for one direction: a connection whose protocol
+// detection saw the HTTP/2 preface becomes a server session (never a listening server, as for HTTP/1), each
+// of its streams is forwarded as an Exchange over pooled sessions to the endpoint its selector chooses (or,
+// inbound, downgraded to HTTP/1 when a peer proxy carried an HTTP/1 request: orig-proto.ts), and the
+// connection lives under the limits of limits.ts. Shutdown sends a two-step GOAWAY so no stream in flight
+// is lost.
 //
 // Replaying the detection prefix: Node's HTTP/2 session reads the socket's native handle directly, not
 // through the JS stream, so bytes pushed back with unshift() are invisible to it *unless* they are still
@@ -20,29 +22,33 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../lib/log.js';
-import type { HttpSeries, Labels, ProxyMetrics } from '../metrics/registry.js';
+import { CLIENT_ID_HEADER } from '../http/headers.js';
+import { ORIG_PROTO_HEADER } from '../http/orig-proto.js';
+import type { Http1Pool } from '../http/pool.js';
+import type { ProxyMetrics } from '../metrics/registry.js';
+import type { HttpTarget } from '../target/selector.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import { Exchange } from './exchange.js';
 import { upstreamRequestHeaders } from './headers.js';
-import { clientSessionOptions, closeAfterFin, CONNECTION_WINDOW, serverSessionOptions, SessionGuard, type Http2Limits } from './limits.js';
-import { Http2Pool, type Http2Endpoint } from './pool.js';
-
-/** What the pipeline decided for a connection before handing it to HTTP/2. */
-export interface Http2Target extends Http2Endpoint {
-  /** Labels common to every request on this connection (direction, target_addr, tls). */
-  readonly labels: Labels;
-}
+import { closeAfterFin, CONNECTION_WINDOW, serverSessionOptions, SessionGuard, type Http2Limits } from './limits.js';
+import { DowngradeExchange } from './orig-proto.js';
+import type { Http2Pool } from './pool.js';
 
 export interface Http2Options {
   readonly metrics: ProxyMetrics;
   readonly tracker: ConnectionTracker;
   readonly log: Logger;
   readonly connectTimeoutMs: number;
+  readonly maxHeaderBytes: number;
   /** A client connection without streams for this long gets GOAWAY. */
   readonly idleTimeoutMs: number;
-  /** An upstream session without streams for this long is closed. */
-  readonly poolIdleTimeoutMs: number;
   readonly limits: Http2Limits;
+  /** Upstream sessions (shared with HTTP/1 requests that ride HTTP/2 to peers). */
+  readonly pool: Http2Pool;
+  /** Upstream HTTP/1 connections, for requests a peer proxy upgraded (inbound downgrades them). */
+  readonly h1Pool: Http1Pool;
+  /** Inbound: requests marked `fathom-orig-proto` go to the app as HTTP/1; `fathom-client-id` is ours to set. */
+  readonly inbound: boolean;
 }
 
 /** After the first GOAWAY of a graceful close, how long to wait for the PING ack before the final one. */
@@ -58,19 +64,13 @@ export class Http2Proxy {
 
   constructor(private readonly opts: Http2Options) {
     this.serverOptions = serverSessionOptions(opts.limits);
-    this.pool = new Http2Pool({
-      connectTimeoutMs: opts.connectTimeoutMs,
-      idleTimeoutMs: opts.poolIdleTimeoutMs,
-      sessionOptions: clientSessionOptions(opts.limits),
-      tracker: opts.tracker,
-      log: opts.log,
-    });
+    this.pool = opts.pool;
     this.sweeper = setInterval(() => this.closeIdle(), Math.max(100, Math.min(opts.idleTimeoutMs / 2, 5000)));
     this.sweeper.unref();
   }
 
   /** Serves HTTP/2 on `socket` (paused by detection), replaying the detection prefix first. */
-  serve(socket: Socket, prefix: Buffer, target: Http2Target): void {
+  serve(socket: Socket, prefix: Buffer, target: HttpTarget): void {
     // HTTP/2 has no half-close: a client's FIN ends the connection (the listener keeps half-open
     // sockets for TCP forwarding; left so, the session would outlive its client).
     socket.allowHalfOpen = false;
@@ -102,24 +102,23 @@ export class Http2Proxy {
   }
 }
 
-/** One client connection: its session, guard, per-authority metric series and stream count. */
+/** One client connection: its session, guard and stream count. */
 class Connection {
   active = 0;
   idleSince = performance.now();
   private readonly guard: SessionGuard;
-  private readonly series = new Map<string, HttpSeries>();
   private closing = false;
 
   constructor(
     readonly session: ServerHttp2Session,
-    private readonly target: Http2Target,
+    private readonly target: HttpTarget,
     private readonly opts: Http2Options,
     private readonly pool: Http2Pool,
   ) {
     this.guard = new SessionGuard(session, opts.log);
     session.setLocalWindowSize(CONNECTION_WINDOW);
     session.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => this.onStream(stream, headers, raw));
-    session.on('error', (err: NodeJS.ErrnoException) => opts.log.debug('HTTP/2 connection failed', { target: target.endpointKey, error: err.code ?? err.message }));
+    session.on('error', (err: NodeJS.ErrnoException) => opts.log.debug('HTTP/2 connection failed', { error: err.code ?? err.message }));
     session.on('frameError', (type: number, code: number, id: number) => opts.log.debug('HTTP/2 frame not sent', { type, code, stream: id }));
   }
 
@@ -161,24 +160,33 @@ class Connection {
       this.guard.streamReset();
       return;
     }
-    const authority = request.authority ?? this.target.endpointKey;
+    const { target, opts } = this;
+    if (opts.inbound) {
+      // Only this proxy vouches for a client's identity: whatever a client sent is dropped.
+      delete request.headers[CLIENT_ID_HEADER];
+      if (target.clientId !== undefined) request.headers[CLIENT_ID_HEADER] = target.clientId;
+      if (headers[ORIG_PROTO_HEADER] !== undefined) {
+        new DowngradeExchange(stream, headers, request.headers, {
+          target,
+          authority: request.authority,
+          metrics: opts.metrics,
+          pool: opts.h1Pool,
+          tracker: opts.tracker,
+          connectTimeoutMs: opts.connectTimeoutMs,
+          maxHeaderBytes: opts.maxHeaderBytes,
+          log: opts.log,
+        });
+        return;
+      }
+    }
     new Exchange(stream, headers, request.headers, {
       pool: this.pool,
-      target: this.target,
-      series: this.seriesFor(authority),
+      target,
+      authority: request.authority,
+      metrics: opts.metrics,
       guard: this.guard,
-      log: this.opts.log,
+      log: opts.log,
     });
-  }
-
-  private seriesFor(authority: string): HttpSeries {
-    let s = this.series.get(authority);
-    if (!s) {
-      s = this.opts.metrics.http({ ...this.target.labels, authority });
-      // A client could name endless authorities; past a few, stop caching (the registry still dedups).
-      if (this.series.size < 16) this.series.set(authority, s);
-    }
-    return s;
   }
 }
 

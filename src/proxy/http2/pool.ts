@@ -1,28 +1,26 @@
-// Upstream HTTP/2 (h2c) sessions, pooled per endpoint: the streams of every client connection to an
-// endpoint are multiplexed over as few connections as its SETTINGS_MAX_CONCURRENT_STREAMS allows. A
-// session that received GOAWAY or closed takes no new streams (the next request opens a fresh one);
-// one without streams for the idle timeout is closed.
+// Upstream HTTP/2 sessions, pooled per endpoint: h2c to plain endpoints, HTTP/2 over mTLS (ALPN h2) to
+// meshed peers, keyed by address and identity. The streams of every client connection to an endpoint
+// (HTTP/2 streams, and HTTP/1 requests riding HTTP/2 to a peer proxy) are multiplexed over as few
+// connections as its SETTINGS_MAX_CONCURRENT_STREAMS allows. A session that received GOAWAY or closed
+// takes no new streams (the next request opens a fresh one); one without streams for the idle timeout is
+// closed.
 import { connect as h2connect, type ClientHttp2Session, type ClientSessionOptions } from 'node:http2';
 import type { Socket } from 'node:net';
-import { formatSocketAddr, type SocketAddr } from '../../lib/addr.js';
+import { formatSocketAddr } from '../../lib/addr.js';
 import { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import type { Labels } from '../metrics/registry.js';
-import { connectWithTimeout } from '../transport/connect.js';
+import type { EndpointTarget } from '../target/endpoint.js';
+import { ALPN_H2, ALPN_TRANSPORT } from '../tls/context.js';
+import type { IdentityStore } from '../tls/store.js';
+import { connectEndpoint } from '../transport/connect-endpoint.js';
 import type { ConnectionTracker } from '../transport/connections.js';
+import { encodeTransportHeader } from '../transport/transport-header.js';
 import { closeAfterFin, CONNECTION_WINDOW } from './limits.js';
-
-/** Where streams go: an endpoint, its pool key, and the labels of connections opened to it. */
-export interface Http2Endpoint {
-  readonly endpoint: SocketAddr;
-  /** `host:port`, the pool key. */
-  readonly endpointKey: string;
-  /** Transport labels of the connections the proxy opens (peer="dst"). */
-  readonly connLabels: Labels;
-}
 
 export interface Http2PoolOptions {
   readonly connectTimeoutMs: number;
+  /** Our identity, for sessions to meshed endpoints (undefined in standalone mode). */
+  readonly store: IdentityStore | undefined;
   readonly idleTimeoutMs: number;
   readonly sessionOptions: ClientSessionOptions;
   readonly tracker: ConnectionTracker;
@@ -66,11 +64,11 @@ export class Http2Pool {
   }
 
   /** Reserves a stream on a session to `target`, connecting when none has room. `done` may run synchronously. */
-  acquire(target: Http2Endpoint, done: Waiter): void {
-    let list = this.endpoints.get(target.endpointKey);
+  acquire(target: EndpointTarget, done: Waiter): void {
+    let list = this.endpoints.get(target.poolKey);
     if (!list) {
       list = [];
-      this.endpoints.set(target.endpointKey, list);
+      this.endpoints.set(target.poolKey, list);
     }
     for (const p of list) {
       if (p.usable && p.active < p.capacity && !p.session?.closed && !p.session?.destroyed) {
@@ -99,18 +97,38 @@ export class Http2Pool {
     this.endpoints.clear();
   }
 
-  private connect(target: Http2Endpoint, p: PooledSession, list: PooledSession[]): void {
-    connectWithTimeout(target.endpoint, this.opts.connectTimeoutMs, (err, socket) => {
+  private connect(target: EndpointTarget, p: PooledSession, list: PooledSession[]): void {
+    const connectOptions = { timeoutMs: this.opts.connectTimeoutMs, store: this.opts.store };
+    // A peer whose port is opaque is reached through its proxy's inbound port: the transport header names
+    // the port and says the session is HTTP/2.
+    const transport = target.transport;
+    const alpn = target.tls ? (transport ? ALPN_TRANSPORT : ALPN_H2) : undefined;
+    connectEndpoint(transport?.addr ?? target.addr, target.tls, alpn, connectOptions, (err, socket) => {
       if (err || !socket) {
         this.remove(list, p);
         p.usable = false;
-        this.failWaiters(p, err ?? new FathomError('ECONNREFUSED', `cannot connect to ${target.endpointKey}`));
+        this.failWaiters(p, err ?? new FathomError('ECONNREFUSED', `cannot connect to ${target.addrKey}`));
         return;
       }
       this.opts.tracker.track(socket, target.connLabels);
       socket.allowHalfOpen = false; // HTTP/2 has no half-close: the endpoint's FIN ends the session
       closeAfterFin(socket);
-      this.startSession(target, p, list, socket);
+      if (!transport) {
+        this.startSession(target, p, list, socket);
+        return;
+      }
+      // The session takes the socket's native handle over: a write still pending from JS at that moment
+      // aborts the process (Node's is_write_in_progress check), so the header must be flushed first.
+      socket.write(encodeTransportHeader({ port: transport.port, sessionProtocol: 'http2' }), (writeErr) => {
+        if (!writeErr && !socket.destroyed) {
+          this.startSession(target, p, list, socket);
+          return;
+        }
+        socket.destroy();
+        this.remove(list, p);
+        p.usable = false;
+        this.failWaiters(p, new FathomError('ECONNRESET', `connection to ${target.addrKey} lost before its transport header was sent`));
+      });
     });
   }
 
@@ -119,8 +137,9 @@ export class Http2Pool {
    * limit is known before we open more streams than it accepts; an endpoint that does not speak HTTP/2
    * fails them with ECONNECTTIMEOUT after the connect timeout.
    */
-  private startSession(target: Http2Endpoint, p: PooledSession, list: PooledSession[], socket: Socket): void {
-    const session = h2connect(`http://${formatSocketAddr(target.endpoint.host, target.endpoint.port)}`, {
+  private startSession(target: EndpointTarget, p: PooledSession, list: PooledSession[], socket: Socket): void {
+    const scheme = target.tls ? 'https' : 'http';
+    const session = h2connect(`${scheme}://${formatSocketAddr(target.addr.host, target.addr.port)}`, {
       ...this.opts.sessionOptions,
       createConnection: () => socket,
     });
@@ -131,7 +150,7 @@ export class Http2Pool {
     };
     const timer = setTimeout(() => {
       retire();
-      this.failWaiters(p, new FathomError('ECONNECTTIMEOUT', `no HTTP/2 SETTINGS from ${target.endpointKey} within ${this.opts.connectTimeoutMs}ms`));
+      this.failWaiters(p, new FathomError('ECONNECTTIMEOUT', `no HTTP/2 SETTINGS from ${target.addrKey} within ${this.opts.connectTimeoutMs}ms`));
       session.destroy();
     }, this.opts.connectTimeoutMs);
     session.on('remoteSettings', (settings) => {
@@ -151,9 +170,9 @@ export class Http2Pool {
     session.on('close', () => {
       clearTimeout(timer);
       retire();
-      this.failWaiters(p, new FathomError('ECONNRESET', `connection to ${target.endpointKey} closed before its SETTINGS`));
+      this.failWaiters(p, new FathomError('ECONNRESET', `connection to ${target.addrKey} closed before its SETTINGS`));
     });
-    session.on('error', (e: NodeJS.ErrnoException) => this.opts.log.debug('upstream HTTP/2 session failed', { target: target.endpointKey, error: e.code ?? e.message }));
+    session.on('error', (e: NodeJS.ErrnoException) => this.opts.log.debug('upstream HTTP/2 session failed', { target: target.addrKey, error: e.code ?? e.message }));
   }
 
   private failWaiters(p: PooledSession, err: FathomError): void {

@@ -114,6 +114,26 @@ export class IdentityStore {
     for (const listener of this.listeners) listener(this);
   }
 
+  /**
+   * Calls `done(true)` once a certificate is held (synchronously when it already is), or `done(false)` after
+   * `timeoutMs`: a connection that needs mTLS before the first certificate waits this long (failfast).
+   */
+  whenReady(timeoutMs: number, done: (ready: boolean) => void): void {
+    if (this.context) {
+      done(true);
+      return;
+    }
+    const timer = setTimeout(() => {
+      unsubscribe();
+      done(false);
+    }, timeoutMs);
+    const unsubscribe = this.onChange(() => {
+      clearTimeout(timer);
+      unsubscribe();
+      done(true);
+    });
+  }
+
   /** Calls `listener` after each successful update; returns a function that unsubscribes. */
   onChange(listener: (store: IdentityStore) => void): () => void {
     this.listeners.add(listener);

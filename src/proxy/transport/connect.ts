@@ -23,10 +23,19 @@ export function connectWithTimeout(
   };
   const onError = (err: Error) => settle(withContext(`connect to ${formatSocketAddr(target.host, target.port)}`, err));
   const timer = setTimeout(
-    () => settle(new FathomError('ECONNECTTIMEOUT', `connect to ${formatSocketAddr(target.host, target.port)} timed out after ${timeoutMs}ms`)),
+    () => afterPendingIo(() => settle(new FathomError('ECONNECTTIMEOUT', `connect to ${formatSocketAddr(target.host, target.port)} timed out after ${timeoutMs}ms`))),
     timeoutMs,
   );
   socket.once('connect', () => settle());
   socket.on('error', onError);
   return socket;
+}
+
+/**
+ * Runs `fn` once I/O already pending has been processed. A timeout that fires after the event loop was
+ * busy (a burst of TLS handshakes on a loaded machine) would otherwise beat a connection that completed in
+ * time: timers run before the poll phase that reports it. Timeouts that fail a connection go through this.
+ */
+export function afterPendingIo(fn: () => void): void {
+  setImmediate(fn);
 }

@@ -1,0 +1,243 @@
+// One HTTP/1 request's journey through the proxy: the connection's selector chooses its endpoint (a fixed
+// one, or the balancer of a logical service); the request then goes over a pooled HTTP/1 connection, or
+// rides HTTP/2 to a meshed peer proxy (orig-proto.ts). Bodies stream both ways with backpressure, trailers
+// and 1xx responses are relayed, and any failure becomes one response through the error mapping.
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { FathomError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/log.js';
+import type { Http2Pool } from '../http2/pool.js';
+import type { HttpResponse, HttpSeries, ProxyMetrics } from '../metrics/registry.js';
+import type { EndpointTarget } from '../target/endpoint.js';
+import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
+import { afterPendingIo } from '../transport/connect.js';
+import type { ConnectionTracker } from '../transport/connections.js';
+import { errorResponse, REFUSAL_TABLE } from './errors.js';
+import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
+import { sendUpgraded } from './orig-proto.js';
+import type { Http1Pool } from './pool.js';
+
+export interface ExchangeOptions {
+  readonly metrics: ProxyMetrics;
+  readonly log: Logger;
+  readonly connectTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+  readonly tracker: ConnectionTracker;
+  readonly pool: Http1Pool;
+  /** Sessions to meshed peers, over which HTTP/1 requests ride HTTP/2 (outbound with a control plane). */
+  readonly h2Pool: Http2Pool | undefined;
+  /** Inbound: a `fathom-client-id` from the client is dropped (only the proxy may set it). */
+  readonly stripClientId: boolean;
+}
+
+/** Failures that happen before the endpoint saw anything: another endpoint may take the request. */
+const CONNECT_FAILURES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNECTTIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETLSHANDSHAKE']);
+
+export class Exchange {
+  private readonly start = performance.now();
+  private series: HttpSeries | undefined;
+  private claim: Claim = NO_CLAIM;
+  /** A response head from the endpoint was written to the client. */
+  responded = false;
+  private recorded = false;
+  private retried = false;
+  /** Stops the upstream side when the client goes away. */
+  private abort: (() => void) | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly target: HttpTarget,
+    /** The request's authority (Host), for metrics; without one, the endpoint's address is used. */
+    private readonly authority: string | undefined,
+    readonly opts: ExchangeOptions,
+  ) {
+    // The client went away before the response completed: stop the upstream work too.
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: 'ECLIENTCLOSED' });
+      this.claim.cancel();
+      this.abort?.();
+    });
+  }
+
+  /** Chooses the endpoint and sends the request. */
+  begin(): void {
+    this.target.selector.select(this.onSelected);
+  }
+
+  private readonly onSelected: Selected = (err, endpoint, claim) => {
+    if (this.res.destroyed) {
+      claim?.cancel(); // the client left while we waited for an endpoint
+      return;
+    }
+    if (err || !endpoint) {
+      this.fail(err ?? new Error('no endpoint'));
+      return;
+    }
+    this.claim = claim ?? NO_CLAIM;
+    if (this.series === undefined) {
+      this.series = endpoint.seriesFor(this.opts.metrics, this.authority ?? endpoint.addrKey);
+      this.series.request();
+    }
+    if (endpoint.h2 && this.opts.h2Pool) sendUpgraded(this, endpoint, this.opts.h2Pool);
+    else this.sendHttp1(endpoint, true);
+  };
+
+  /** What stops the upstream request when the client goes away. */
+  onAbort(abort: () => void): void {
+    this.abort = abort;
+  }
+
+  /** The endpoint's response head arrived: the balancer learns the endpoint's latency. */
+  responseHead(): void {
+    this.responded = true;
+    this.claim.done();
+  }
+
+  /** Counts the response once, whichever of completion, upstream failure or client close comes first. */
+  record(r: Omit<HttpResponse, 'latencyMs'>): void {
+    if (this.recorded) return;
+    this.recorded = true;
+    if (this.series === undefined) {
+      // Failed before an endpoint was chosen (no answer from discovery, no endpoints...).
+      this.series = this.target.selector.failureSeries(this.opts.metrics, this.authority ?? '');
+      this.series.request();
+    }
+    this.series.response({ ...r, latencyMs: performance.now() - this.start });
+  }
+
+  /**
+   * After a connect failure on a balanced endpoint, sends a request without a body once more, to another
+   * endpoint when there is one (the failed one is skipped for a while). True when it did.
+   */
+  retryElsewhere(err: unknown): boolean {
+    const code = (err as { code?: string } | undefined)?.code;
+    if (this.retried || this.responded || this.claim === NO_CLAIM || code === undefined || !CONNECT_FAILURES.has(code)) return false;
+    this.retried = true;
+    this.claim.markUnavailable();
+    this.claim.cancel();
+    this.claim = NO_CLAIM;
+    this.opts.log.debug('retrying on another endpoint', { error: code });
+    this.target.selector.select(this.onSelected);
+    return true;
+  }
+
+  /** Sends the request over HTTP/1; `mayRetry` allows one retry of a body-less request on a stale pooled connection. */
+  private sendHttp1(endpoint: EndpointTarget, mayRetry: boolean): void {
+    const { req, opts } = this;
+    const chunked = headerValue(req.rawHeaders, 'transfer-encoding') !== undefined; // requestProblem: exactly "chunked"
+    const hasBody = chunked || headerValue(req.rawHeaders, 'content-length') !== undefined;
+    const headers = forwardableHeaders(req.rawHeaders, false, opts.stripClientId ? CLIENT_ID_HEADER : undefined);
+    if (this.target.clientId !== undefined) headers.push(CLIENT_ID_HEADER, this.target.clientId);
+    // Transfer-Encoding is hop-by-hop, so it is ours to set for the next hop. It must be explicit: Node
+    // frames a body without Content-Length as chunked only for some methods, and would send the body of
+    // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
+    if (chunked) headers.push('Transfer-Encoding', 'chunked');
+    const up = httpRequest({
+      host: endpoint.addr.host,
+      port: endpoint.addr.port,
+      method: req.method,
+      path: req.url,
+      headers: headers as unknown as Record<string, string>,
+      setHost: false,
+      agent: opts.pool.agent(endpoint),
+      maxHeaderSize: opts.maxHeaderBytes,
+      joinDuplicateHeaders: false,
+    });
+    this.abort = () => up.destroy();
+    // Node would silently drop response fields past 2000; the head is bounded by maxHeaderSize anyway.
+    up.maxHeadersCount = 0;
+    up.once('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      opts.tracker.track(socket, endpoint.connLabels);
+      const timeout = () => afterPendingIo(() => socket.connecting && up.destroy(Object.assign(new Error(`connect timed out after ${opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })));
+      const timer = setTimeout(timeout, opts.connectTimeoutMs);
+      socket.once('connect', () => clearTimeout(timer));
+      socket.once('close', () => clearTimeout(timer));
+    });
+    up.on('continue', () => this.res.writeContinue());
+    up.on('information', (info) => {
+      if (info.statusCode === 103) this.res.writeEarlyHints(rawToObject(info.rawHeaders));
+      else if (info.statusCode === 102) this.res.writeProcessing();
+    });
+    up.on('response', (upRes) => this.onResponse(upRes, up));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (mayRetry && !hasBody && up.reusedSocket && err.code === 'ECONNRESET' && !this.responded) {
+        this.sendHttp1(endpoint, false); // the pooled connection was closed by the server while idle
+        return;
+      }
+      if (!hasBody && this.retryElsewhere(err)) return;
+      this.fail(err);
+    });
+
+    if (hasBody) {
+      // Request trailers (chunked) are relayed once the body ends; this listener runs before pipe's end().
+      req.once('end', () => {
+        if (req.rawTrailers.length > 0) up.addTrailers(rawPairs(req.rawTrailers));
+      });
+      req.pipe(up);
+    } else {
+      up.end();
+      req.resume();
+    }
+  }
+
+  private onResponse(upRes: IncomingMessage, up: ClientRequest): void {
+    const { res } = this;
+    this.responseHead();
+    const status = upRes.statusCode ?? 502;
+    try {
+      res.writeHead(status, upRes.statusMessage, canonicalContentLength(forwardableHeaders(upRes.rawHeaders)));
+    } catch (err) {
+      upRes.destroy();
+      up.destroy();
+      this.responded = false;
+      this.fail(Object.assign(new Error(`unforwardable response headers: ${(err as Error).message}`), { code: 'EBADRESPONSE' }));
+      return;
+    }
+    upRes.once('end', () => {
+      if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
+      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
+      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
+    });
+    // The endpoint's connection broke mid-body: too late for a status, so the client's connection is
+    // cut too (a clean end would pass a truncated body off as complete).
+    upRes.once('aborted', () => {
+      this.record({ statusCode: status, error: 'ECONNRESET' });
+      res.destroy();
+    });
+    upRes.once('error', () => res.destroy());
+    upRes.pipe(res);
+  }
+
+  /** The proxy failed the request: answer with a status when we still can, else cut the connection. */
+  fail(err: Error | FathomError): void {
+    const { req, res } = this;
+    const code = (err as NodeJS.ErrnoException).code;
+    this.claim.cancel();
+    if (res.headersSent || res.destroyed) {
+      // Too late for a status: the only honest signal left is to cut the connection.
+      this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: code ?? 'EUNKNOWN' });
+      res.destroy();
+      return;
+    }
+    // Node refuses to send some requests (a repeated single-value field over HTTP/2): the request is malformed.
+    const mapped = code === 'EBADREQUEST' ? { status: REFUSAL_TABLE.EMALFORMED.status, grpcStatus: 13, reason: REFUSAL_TABLE.EMALFORMED.reason } : errorResponse(err);
+    this.opts.log.debug('request failed', { authority: this.authority, error: code ?? err.message });
+    // A request body the endpoint never took: the connection cannot be reused for another request.
+    if (!req.complete) res.shouldKeepAlive = false;
+    const isGrpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
+    // Counted as the client sees it: a gRPC client gets HTTP 200 carrying the gRPC status.
+    this.record(isGrpc ? { statusCode: 200, grpcStatus: mapped.grpcStatus } : { statusCode: mapped.status });
+    if (isGrpc) {
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason, 'content-length': '0' });
+      res.end();
+      return;
+    }
+    const body = `${mapped.reason}\n`;
+    res.writeHead(mapped.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'fathom-proxy-error': mapped.reason });
+    res.end(body);
+  }
+}
