@@ -55,7 +55,10 @@ export class Exchange {
   ) {
     // The client went away before the response completed: stop the upstream work too.
     res.once('close', () => {
-      if (res.writableFinished) return;
+      // writableEnded, not writableFinished: a client that reads the whole response and closes at once
+      // (Connection: close) can close the socket before our last write's callback, and that is a
+      // complete response, not a client that went away.
+      if (res.writableEnded) return;
       this.record({ statusCode: res.headersSent ? res.statusCode : 0, error: 'ECLIENTCLOSED' });
       this.claim.cancel();
       this.abort?.();

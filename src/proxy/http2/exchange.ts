@@ -242,7 +242,7 @@ export class Exchange {
     // The client's reset budget counts its own resets and those its frames provoked (nghttp2's), not
     // the endpoint's that we relay: a struggling endpoint must not get its clients cut off.
     if (code !== NGHTTP2_NO_ERROR && this.resetDownWith === undefined) this.ctx.guard.streamReset();
-    const clientReset = this.resetDownWith === undefined && (code !== NGHTTP2_NO_ERROR || !this.responded || !down.writableFinished);
+    const clientReset = this.resetDownWith === undefined && (code !== NGHTTP2_NO_ERROR || !this.responded || !down.writableEnded);
     if (clientReset && up && !up.closed && !up.destroyed) {
       // The client cancelled (or its connection went): cancel the endpoint's work with the same code.
       this.resetUp = true;

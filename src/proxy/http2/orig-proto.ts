@@ -121,8 +121,12 @@ export class DowngradeExchange {
       return;
     }
     const noBody = method === 'HEAD' || this.status === 204 || this.status === 304;
+    // Only a chunked HTTP/1 response can carry trailers. Otherwise END_STREAM rides the last DATA frame:
+    // a separate trailers frame would arrive after the body, and a client that closes as soon as it has
+    // the whole body would race it (the outbound side then sees its client leave "early").
+    const mayHaveTrailers = upRes.headers['transfer-encoding'] !== undefined;
     try {
-      down.respond({ ...h2Fields(upRes.rawHeaders), ':status': this.status, [ORIG_PROTO_HEADER]: this.origProto }, noBody ? { endStream: true } : { waitForTrailers: true });
+      down.respond({ ...h2Fields(upRes.rawHeaders), ':status': this.status, [ORIG_PROTO_HEADER]: this.origProto }, noBody ? { endStream: true } : mayHaveTrailers ? { waitForTrailers: true } : {});
     } catch (err) {
       upRes.destroy();
       this.fail(Object.assign(new Error(`unforwardable response headers: ${(err as Error).message}`), { code: 'EBADRESPONSE' }));
