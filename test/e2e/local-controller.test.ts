@@ -119,7 +119,7 @@ describe('local platform with the controller', needsRoot, () => {
     await assert.rejects(certify(Buffer.from('forged'), der), (err: ServiceError) => err.code === status.UNAUTHENTICATED);
   });
 
-  test('mTLS between the proxies: the servers count tls="true" requests from the client\'s identity', { todo: 'until the proxy resolves services through the controller and dials peers over mTLS (issue 4)' }, async () => {
+  test('mTLS between the proxies: the servers count tls="true" requests from the client\'s identity', async () => {
     const servers = await mesh.readyPods(NS, 'hello', 2);
     let seen = '';
     await waitFor('a tls="true" inbound request with the client identity', async () => {
