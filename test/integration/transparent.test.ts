@@ -3,7 +3,7 @@
 // read-only working directory. A client in one pod connects to the other pod's IP; the connection is
 // redirected through the client's outbound proxy and the server's inbound proxy, with no change to
 // either program; the same for gRPC and HTTP/2 (grpc-js peers, h2load). Servers here are not ours: Python's http.server and a small Python echo (Debian's /usr/bin/python3).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,21 +48,28 @@ async function iptablesNat(ns: Netns): Promise<string> {
   return res.stdout.split('\n').filter((l) => !l.startsWith('#')).join('\n');
 }
 
-test('a request crosses two transparent proxies between two pods', needsRoot, async (t) => {
+/**
+ * Two linked pods, each with `fathom-proxy init` rules and a proxy (uid 2102, read-only cwd). Returns the
+ * pods, the server's IP, and the client's nat table as it was before init.
+ */
+async function twoMeshedPods(t: TestContext): Promise<{ client: Netns; server: Netns; serverIp: string; natBefore: string }> {
   const cwd = mkdtempSync(join(tmpdir(), 'fathom-ro-'));
   chmodSync(cwd, 0o555);
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
-
   const client = await createNetns('fathom-t', t);
   const server = await createNetns('fathom-t', t);
   const { bIp: serverIp } = await linkPair(client, server);
   const natBefore = await iptablesNat(client);
-
   for (const ns of [client, server]) {
     const init = await ns.exec(process.execPath, [PROXY_BIN, 'init']);
     assert.equal(init.code, 0, init.stderr);
     await startPodProxy(ns, cwd);
   }
+  return { client, server, serverIp, natBefore };
+}
+
+test('a request crosses two transparent proxies between two pods', needsRoot, async (t) => {
+  const { client, server, serverIp, natBefore } = await twoMeshedPods(t);
 
   // Unmodified third-party servers in the server pod, as an ordinary user.
   const www = mkdtempSync(join(tmpdir(), 'fathom-www-'));
@@ -105,17 +112,7 @@ test('a request crosses two transparent proxies between two pods', needsRoot, as
 });
 
 test('gRPC and HTTP/2 cross two transparent proxies between two pods', needsRoot, async (t) => {
-  const cwd = mkdtempSync(join(tmpdir(), 'fathom-ro-'));
-  chmodSync(cwd, 0o555);
-  t.after(() => rmSync(cwd, { recursive: true, force: true }));
-  const client = await createNetns('fathom-t', t);
-  const server = await createNetns('fathom-t', t);
-  const { bIp: serverIp } = await linkPair(client, server);
-  for (const ns of [client, server]) {
-    const init = await ns.exec(process.execPath, [PROXY_BIN, 'init']);
-    assert.equal(init.code, 0, init.stderr);
-    await startPodProxy(ns, cwd);
-  }
+  const { client, server, serverIp } = await twoMeshedPods(t);
   const fixture = new URL('../fixtures/grpc-pod.js', import.meta.url).pathname;
   server.spawn(process.execPath, [fixture, 'server', '50051'], { uid: APP_UID, stdio: 'ignore' });
   await waitForPort(server, '127.0.0.1', 50051, 10_000, APP_UID);
