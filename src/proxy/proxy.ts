@@ -78,6 +78,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
         // HTTP/1 to meshed peers rides their HTTP/2 sessions.
         h2Pool: outbound && mesh ? h2Pool : undefined,
         stripClientId: !outbound,
+        tap: tap.hub,
       }),
       http2: new Http2Proxy({
         metrics,
@@ -90,6 +91,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
         pool: h2Pool,
         h1Pool,
         inbound: !outbound,
+        tap: tap.hub,
       }),
     };
   };

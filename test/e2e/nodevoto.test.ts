@@ -124,8 +124,59 @@ describe('nodevoto demo: mesh it, and stat shows where it fails', needsRoot, () 
     for (const dst of ['emoji', 'voting']) assert.match(edges, new RegExp(`^web\\s+${dst}\\s+nodevoto\\s+nodevoto\\s+√`, 'm'), edges);
   });
 
-  test.todo('tap deploy/web --to deploy/voting shows /nodevoto.v1.VotingService/VoteDoughnut ending with grpc-status Unknown (when tap lands)');
-  test.todo('top deploy/web ranks /api/vote with failures (when tap lands)');
+  /**
+   * Runs a streaming `fathom` command (tap, top) until `enough(stdout)` or `ms` pass, then stops it with
+   * Ctrl-C as a user would; returns its output and exit code.
+   */
+  async function streamFor(args: readonly string[], enough: (stdout: string) => boolean, ms: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const [command, ...rest] = args;
+    const child = spawn(process.execPath, [FATHOM_BIN, command!, '--state-dir', mesh.stateDir, ...rest], { cwd: ROOT, env: { ...process.env, ...mesh.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    const killer = setTimeout(() => child.kill('SIGKILL'), ms + 10_000);
+    try {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline && child.exitCode === null && !enough(stdout)) await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGINT');
+      return { code: await exited, stdout, stderr };
+    } finally {
+      clearTimeout(killer);
+    }
+  }
+
+  test('tap deploy/web --to deploy/voting shows /nodevoto.v1.VotingService/VoteDoughnut ending with grpc-status Unknown', async () => {
+    const PATH = '/nodevoto.v1.VotingService/VoteDoughnut';
+    type Line = { type: string; id: string; path?: string; direction?: string; grpc_status?: number | null; destination_labels?: Record<string, string> };
+    const parse = (stdout: string): Line[] => stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Line);
+    const doughnutEnded = (lines: Line[]) => {
+      const ids = new Set(lines.filter((l) => l.type === 'req' && l.path === PATH).map((l) => l.id));
+      return lines.find((l) => l.type === 'end' && ids.has(l.id));
+    };
+    const res = await streamFor(['tap', 'deploy/web', '-n', NS, '--to', 'deploy/voting', '-o', 'json'], (out) => doughnutEnded(parse(out.slice(0, out.lastIndexOf('\n') + 1))) !== undefined, 20_000);
+    assert.equal(res.code, 0, res.stderr);
+    const lines = parse(res.stdout);
+    assert.ok(lines.length > 0, `no tap events: ${res.stderr}`);
+    for (const l of lines.filter((x) => x.type === 'req')) {
+      assert.match(l.path!, /^\/nodevoto\.v1\.VotingService\//, JSON.stringify(l));
+      assert.equal(l.direction, 'outbound', JSON.stringify(l));
+    }
+    const end = doughnutEnded(lines);
+    assert.ok(end, `no VoteDoughnut request ended within 20s:\n${res.stdout}\n${res.stderr}`);
+    assert.equal(end.grpc_status, 2, JSON.stringify(end)); // Unknown
+  });
+
+  test('top deploy/web ranks /api/vote with failures', async () => {
+    // Without a terminal, top prints a snapshot every --interval and the last one when stopped.
+    const failing = (out: string) => /^\S+\s+web-\S+\s+GET\s+\/api\/vote\S*\s.*\s(?!100\.00%)\d+\.\d\d%$/m.test(out);
+    const res = await streamFor(['top', 'deploy/web', '-n', NS, '--interval', '1s'], failing, 20_000);
+    assert.equal(res.code, 0, res.stderr);
+    const last = res.stdout.split('\n\n').filter((s) => s.trim() !== '').at(-1) ?? '';
+    assert.match(last, /^SOURCE\s+DESTINATION\s+METHOD\s+PATH\s+COUNT/, res.stdout);
+    assert.ok(failing(last), `no /api/vote row with failures in:\n${last}\n${res.stderr}`);
+  });
 
   test('`fathom demo` attached, on the mesh already up, stops on Ctrl-C and leaves nothing behind', async () => {
     const processes = await mesh.podProcesses();

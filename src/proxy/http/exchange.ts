@@ -3,12 +3,16 @@
 // rides HTTP/2 to a meshed peer proxy (orig-proto.ts). Bodies stream both ways with backpressure, trailers
 // and 1xx responses are relayed, and any failure becomes one response through the error mapping.
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { constants as h2 } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Http2Pool } from '../http2/pool.js';
 import type { HttpResponse, HttpSeries, ProxyMetrics } from '../metrics/registry.js';
+import type { TapHub, TapId } from '../tap/hub.js';
+import { tapPeers } from '../tap/peers.js';
+import type { TapHeaders } from '../tap/request.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
 import { afterPendingIo } from '../transport/connect.js';
@@ -29,6 +33,8 @@ export interface ExchangeOptions {
   readonly h2Pool: Http2Pool | undefined;
   /** Inbound: a `fathom-client-id` from the client is dropped (only the proxy may set it). */
   readonly stripClientId: boolean;
+  /** Where requests are reported while someone taps this proxy (read as `tap?.active`: idle, nothing more). */
+  readonly tap?: TapHub;
 }
 
 /** Failures that happen before the endpoint saw anything: another endpoint may take the request. */
@@ -44,6 +50,10 @@ export class Exchange {
   private retried = false;
   /** Stops the upstream side when the client goes away. */
   private abort: (() => void) | undefined;
+  /** Set only when a tap watcher took this request. */
+  private tapId: TapId | undefined;
+  private tapBytes = 0;
+  private tapTrailers: TapHeaders | undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -83,10 +93,38 @@ export class Exchange {
     if (this.series === undefined) {
       this.series = endpoint.seriesFor(this.opts.metrics, this.authority ?? endpoint.addrKey);
       this.series.request();
+      if (this.opts.tap?.active) this.tapStart(endpoint);
     }
     if (endpoint.h2 && this.opts.h2Pool) sendUpgraded(this, endpoint, this.opts.h2Pool);
     else this.sendHttp1(endpoint, true);
   };
+
+  private tapStart(endpoint: EndpointTarget): void {
+    const { req } = this;
+    this.tapId = this.opts.tap!.requestInit({
+      ...tapPeers(req.socket, this.target, endpoint),
+      method: req.method ?? 'GET',
+      scheme: 'http',
+      authority: this.authority ?? '',
+      path: req.url ?? '/',
+      headers: req.rawHeaders,
+    });
+  }
+
+  /** The response head was written to the client (tapped requests only report it). */
+  tapResponse(status: number, headers: TapHeaders): void {
+    if (this.tapId) this.opts.tap!.responseInit(this.tapId, status, headers);
+  }
+
+  /** Counts the response body relayed from `body`, when tapped. */
+  tapBody(body: NodeJS.ReadableStream): void {
+    if (this.tapId) body.on('data', (chunk: Buffer) => (this.tapBytes += chunk.length));
+  }
+
+  /** The response trailers, for a tapped request's end. */
+  tapResponseTrailers(trailers: TapHeaders): void {
+    if (this.tapId) this.tapTrailers = trailers;
+  }
 
   /** What stops the upstream request when the client goes away. */
   onAbort(abort: () => void): void {
@@ -109,6 +147,11 @@ export class Exchange {
       this.series.request();
     }
     this.series.response({ ...r, latencyMs: performance.now() - this.start });
+    if (this.tapId) {
+      // HTTP/1 has no resets: a client that left is CANCEL, a response cut short INTERNAL_ERROR.
+      const reset = r.error === undefined ? undefined : r.error === 'ECLIENTCLOSED' ? h2.NGHTTP2_CANCEL : h2.NGHTTP2_INTERNAL_ERROR;
+      this.opts.tap!.responseEnd(this.tapId, this.tapBytes, r.grpcStatus, reset, this.tapTrailers);
+    }
   }
 
   /**
@@ -200,8 +243,10 @@ export class Exchange {
       this.fail(Object.assign(new Error(`unforwardable response headers: ${(err as Error).message}`), { code: 'EBADRESPONSE' }));
       return;
     }
+    this.tapResponse(status, upRes.rawHeaders);
     upRes.once('end', () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
+      this.tapResponseTrailers(upRes.rawTrailers);
       const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
       this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
     });
@@ -212,6 +257,7 @@ export class Exchange {
       res.destroy();
     });
     upRes.once('error', () => res.destroy());
+    this.tapBody(upRes);
     upRes.pipe(res);
   }
 
@@ -232,15 +278,21 @@ export class Exchange {
     // A request body the endpoint never took: the connection cannot be reused for another request.
     if (!req.complete) res.shouldKeepAlive = false;
     const isGrpc = (req.headers['content-type'] ?? '').startsWith('application/grpc');
-    // Counted as the client sees it: a gRPC client gets HTTP 200 carrying the gRPC status.
-    this.record(isGrpc ? { statusCode: 200, grpcStatus: mapped.grpcStatus } : { statusCode: mapped.status });
     if (isGrpc) {
-      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason, 'content-length': '0' });
+      const headers = { 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason, 'content-length': '0' };
+      this.tapResponse(200, headers);
+      // Counted as the client sees it: a gRPC client gets HTTP 200 carrying the gRPC status.
+      this.record({ statusCode: 200, grpcStatus: mapped.grpcStatus });
+      res.writeHead(200, headers);
       res.end();
       return;
     }
     const body = `${mapped.reason}\n`;
-    res.writeHead(mapped.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'fathom-proxy-error': mapped.reason });
+    const headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'fathom-proxy-error': mapped.reason };
+    this.tapResponse(mapped.status, headers);
+    this.tapBytes += Buffer.byteLength(body);
+    this.record({ statusCode: mapped.status });
+    res.writeHead(mapped.status, headers);
     res.end(body);
   }
 }

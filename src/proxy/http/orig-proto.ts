@@ -73,14 +73,17 @@ function relay(x: Exchange, up: ClientHttp2Stream, lease: Lease, hasBody: boolea
     status = Number(headers[':status'] ?? 0);
     grpcStatus = grpcStatusOf(headers);
     x.responseHead();
+    let fields: string[];
     try {
-      res.writeHead(status, http1Fields(raw));
+      fields = http1Fields(raw);
+      res.writeHead(status, fields);
     } catch (e) {
       up.close(NGHTTP2_CANCEL);
       x.responded = false;
       x.fail(new FathomError('EBADRESPONSE', `unforwardable response headers: ${(e as Error).message}`));
       return;
     }
+    x.tapResponse(status, fields);
     if ((flags & NGHTTP2_FLAG_END_STREAM) !== 0) {
       ended = true;
       res.end();
@@ -90,12 +93,15 @@ function relay(x: Exchange, up: ClientHttp2Stream, lease: Lease, hasBody: boolea
     up.on('trailers', (trailers: IncomingHttpHeaders, _f: number, rawTrailers: string[]) => {
       grpcStatus = grpcStatusOf(trailers) ?? grpcStatus;
       // Sent only when the HTTP/1 response is chunked (no Content-Length), as HTTP/1 allows.
-      res.addTrailers(rawPairs(http1Fields(rawTrailers)));
+      const fields = http1Fields(rawTrailers);
+      res.addTrailers(rawPairs(fields));
+      x.tapResponseTrailers(fields);
     });
     up.once('end', () => {
       ended = true;
       x.record({ statusCode: status, grpcStatus });
     });
+    x.tapBody(up);
     up.pipe(res);
   });
   up.on('wantTrailers', () => {

@@ -15,6 +15,8 @@ import { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import { errorResponse, GRPC_INTERNAL } from '../http/errors.js';
 import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
+import type { TapHub, TapId } from '../tap/hub.js';
+import { tapPeers } from '../tap/peers.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
 import { forwardedFields, grpcStatusOf, isGrpc } from './headers.js';
@@ -38,6 +40,8 @@ export interface ExchangeContext {
   readonly metrics: ProxyMetrics;
   readonly guard: SessionGuard;
   readonly log: Logger;
+  /** Where requests are reported while someone taps this proxy (read as `tap?.active`: idle, nothing more). */
+  readonly tap?: TapHub;
 }
 
 export class Exchange {
@@ -66,10 +70,13 @@ export class Exchange {
   private latencyMs = -1;
   private requestTrailers: OutgoingHttpHeaders | undefined;
   private responseTrailers: OutgoingHttpHeaders | undefined;
+  /** Set only when a tap watcher took this request. */
+  private tapId: TapId | undefined;
+  private tapBytes = 0;
 
   constructor(
     private readonly down: ServerHttp2Stream,
-    requestHeaders: IncomingHttpHeaders,
+    private readonly requestHeaders: IncomingHttpHeaders,
     private readonly upstreamHeaders: OutgoingHttpHeaders,
     private readonly ctx: ExchangeContext,
   ) {
@@ -100,9 +107,22 @@ export class Exchange {
     if (this.series === undefined) {
       this.series = endpoint.seriesFor(this.ctx.metrics, this.ctx.authority ?? endpoint.addrKey);
       this.series.request();
+      if (this.ctx.tap?.active) this.tapStart(endpoint);
     }
     this.send();
   };
+
+  private tapStart(endpoint: EndpointTarget): void {
+    const h = this.requestHeaders;
+    this.tapId = this.ctx.tap!.requestInit({
+      ...tapPeers(this.down.session?.socket, this.ctx.target, endpoint),
+      method: String(h[':method'] ?? 'GET'),
+      scheme: String(h[':scheme'] ?? 'http'),
+      authority: this.ctx.authority ?? '',
+      path: String(h[':path'] ?? '/'),
+      headers: h,
+    });
+  }
 
   /** The series this request counts in; requests that never reached an endpoint count at the selector. */
   private seriesOrFailure(): HttpSeries {
@@ -206,9 +226,13 @@ export class Exchange {
       return;
     }
     this.responded = true;
+    if (this.tapId) this.ctx.tap!.responseInit(this.tapId, this.status, headers);
     // HEAD, 204 and 304 end the client's stream at the headers: nothing more to relay.
     if (trailersOnly || down.writableEnded) up.resume();
-    else relay(up, down);
+    else {
+      relay(up, down);
+      if (this.tapId) up.on('data', (chunk: Buffer) => (this.tapBytes += chunk.length));
+    }
   }
 
   private onUpClose(up: ClientHttp2Stream): void {
@@ -252,6 +276,10 @@ export class Exchange {
     const error = this.resetDownWith ?? (clientReset ? 'client reset' : undefined);
     this.claim.cancel(); // counted out already when the endpoint answered; here only if it never did
     this.seriesOrFailure().response({ statusCode: this.status, grpcStatus: this.grpcStatus, latencyMs, error });
+    if (this.tapId) {
+      const reset = code !== NGHTTP2_NO_ERROR ? code : clientReset ? NGHTTP2_CANCEL : undefined;
+      this.ctx.tap!.responseEnd(this.tapId, this.tapBytes, this.grpcStatus, reset, this.responseTrailers as Record<string, string> | undefined);
+    }
   }
 
   /** The request body is still coming (a body-less request's stream is never read, so check endStream). */
@@ -281,14 +309,18 @@ export class Exchange {
     if (this.grpc) {
       this.status = 200;
       this.grpcStatus = isBadRequest ? GRPC_INTERNAL : mapped.grpcStatus;
-      down.respond(
-        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(this.grpcStatus), 'grpc-message': reason, 'fathom-proxy-error': reason },
-        { endStream: true },
-      );
+      const headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(this.grpcStatus), 'grpc-message': reason, 'fathom-proxy-error': reason };
+      down.respond(headers, { endStream: true });
+      if (this.tapId) this.ctx.tap!.responseInit(this.tapId, 200, headers as unknown as Record<string, string>);
     } else {
       this.status = isBadRequest ? 400 : mapped.status;
       const body = `${reason}\n`;
-      down.respond({ ':status': this.status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'fathom-proxy-error': reason });
+      const headers = { ':status': this.status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'fathom-proxy-error': reason };
+      down.respond(headers);
+      if (this.tapId) {
+        this.ctx.tap!.responseInit(this.tapId, this.status, headers as unknown as Record<string, string>);
+        this.tapBytes += Buffer.byteLength(body);
+      }
       down.end(body);
     }
     // Stop a request body we will never forward (RST_STREAM(NO_ERROR) once the response is out).

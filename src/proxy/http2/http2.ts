@@ -26,6 +26,7 @@ import { CLIENT_ID_HEADER } from '../http/headers.js';
 import { ORIG_PROTO_HEADER } from '../http/orig-proto.js';
 import type { Http1Pool } from '../http/pool.js';
 import type { ProxyMetrics } from '../metrics/registry.js';
+import type { TapHub } from '../tap/hub.js';
 import type { HttpTarget } from '../target/selector.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import { Exchange } from './exchange.js';
@@ -49,6 +50,8 @@ export interface Http2Options {
   readonly h1Pool: Http1Pool;
   /** Inbound: requests marked `fathom-orig-proto` go to the app as HTTP/1; `fathom-client-id` is ours to set. */
   readonly inbound: boolean;
+  /** Where requests are reported while someone taps this proxy. */
+  readonly tap?: TapHub;
 }
 
 /** After the first GOAWAY of a graceful close, how long to wait for the PING ack before the final one. */
@@ -175,6 +178,7 @@ class Connection {
           connectTimeoutMs: opts.connectTimeoutMs,
           maxHeaderBytes: opts.maxHeaderBytes,
           log: opts.log,
+          tap: opts.tap,
         });
         return;
       }
@@ -186,6 +190,7 @@ class Connection {
       metrics: opts.metrics,
       guard: this.guard,
       log: opts.log,
+      tap: opts.tap,
     });
   }
 }

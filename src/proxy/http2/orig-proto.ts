@@ -12,13 +12,15 @@ import { forwardableHeaders, headerValue, rawPairs } from '../http/headers.js';
 import { ORIG_PROTO_HEADER } from '../http/orig-proto.js';
 import type { Http1Pool } from '../http/pool.js';
 import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
+import type { TapHub, TapId } from '../tap/hub.js';
+import { tapPeers } from '../tap/peers.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import type { HttpTarget, Selected } from '../target/selector.js';
 import { afterPendingIo } from '../transport/connect.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import { grpcStatusOf, isGrpc } from './headers.js';
 
-const { NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
 
 export interface DowngradeContext {
   readonly target: HttpTarget;
@@ -29,6 +31,8 @@ export interface DowngradeContext {
   readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
   readonly log: Logger;
+  /** Where requests are reported while someone taps this proxy (read as `tap?.active`: idle, nothing more). */
+  readonly tap?: TapHub;
 }
 
 export class DowngradeExchange {
@@ -42,10 +46,14 @@ export class DowngradeExchange {
   private grpcStatus: number | undefined;
   private latencyMs = -1;
   private error: string | undefined;
+  /** Set only when a tap watcher took this request. */
+  private tapId: TapId | undefined;
+  private tapBytes = 0;
+  private tapTrailers: OutgoingHttpHeaders | undefined;
 
   constructor(
     private readonly down: ServerHttp2Stream,
-    requestHeaders: IncomingHttpHeaders,
+    private readonly requestHeaders: IncomingHttpHeaders,
     /** The request's fields as forwarded (client id already set by the connection). */
     private readonly fields: OutgoingHttpHeaders,
     private readonly ctx: DowngradeContext,
@@ -65,8 +73,25 @@ export class DowngradeExchange {
     }
     this.series = endpoint.seriesFor(this.ctx.metrics, this.ctx.authority ?? endpoint.addrKey);
     this.series.request();
+    if (this.ctx.tap?.active) this.tapStart(endpoint);
     this.send(endpoint);
   };
+
+  private tapStart(endpoint: EndpointTarget): void {
+    const h = this.requestHeaders;
+    this.tapId = this.ctx.tap!.requestInit({
+      ...tapPeers(this.down.session?.socket, this.ctx.target, endpoint),
+      method: String(h[':method'] ?? 'GET'),
+      scheme: String(h[':scheme'] ?? 'http'),
+      authority: this.ctx.authority ?? '',
+      path: String(h[':path'] ?? '/'),
+      headers: h,
+    });
+  }
+
+  private tapResponse(status: number, headers: OutgoingHttpHeaders): void {
+    if (this.tapId) this.ctx.tap!.responseInit(this.tapId, status, headers as Record<string, string>);
+  }
 
   private send(endpoint: EndpointTarget): void {
     const { down, ctx } = this;
@@ -125,13 +150,15 @@ export class DowngradeExchange {
     // a separate trailers frame would arrive after the body, and a client that closes as soon as it has
     // the whole body would race it (the outbound side then sees its client leave "early").
     const mayHaveTrailers = upRes.headers['transfer-encoding'] !== undefined;
+    const headers = { ...h2Fields(upRes.rawHeaders), ':status': this.status, [ORIG_PROTO_HEADER]: this.origProto };
     try {
-      down.respond({ ...h2Fields(upRes.rawHeaders), ':status': this.status, [ORIG_PROTO_HEADER]: this.origProto }, noBody ? { endStream: true } : mayHaveTrailers ? { waitForTrailers: true } : {});
+      down.respond(headers, noBody ? { endStream: true } : mayHaveTrailers ? { waitForTrailers: true } : {});
     } catch (err) {
       upRes.destroy();
       this.fail(Object.assign(new Error(`unforwardable response headers: ${(err as Error).message}`), { code: 'EBADRESPONSE' }));
       return;
     }
+    this.tapResponse(this.status, headers);
     if (noBody) {
       this.responseDone = true;
       upRes.resume();
@@ -141,6 +168,7 @@ export class DowngradeExchange {
     upRes.once('end', () => {
       this.responseDone = true;
       trailers = h2Fields(upRes.rawTrailers);
+      if (this.tapId) this.tapTrailers = trailers;
       this.grpcStatus = grpcStatusOf(upRes.trailers as IncomingHttpHeaders) ?? this.grpcStatus;
     });
     down.on('wantTrailers', () => down.sendTrailers(trailers));
@@ -149,6 +177,7 @@ export class DowngradeExchange {
       this.error = 'ECONNRESET';
       if (!down.destroyed) down.close(NGHTTP2_INTERNAL_ERROR);
     });
+    if (this.tapId) upRes.on('data', (chunk: Buffer) => (this.tapBytes += chunk.length));
     upRes.pipe(down);
   }
 
@@ -169,11 +198,16 @@ export class DowngradeExchange {
     if (isGrpc(this.fields as IncomingHttpHeaders)) {
       this.status = 200;
       this.grpcStatus = mapped.grpcStatus;
-      down.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason }, { endStream: true });
+      const headers = { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(mapped.grpcStatus), 'grpc-message': mapped.reason, 'fathom-proxy-error': mapped.reason };
+      down.respond(headers, { endStream: true });
+      this.tapResponse(200, headers);
     } else {
       this.status = mapped.status;
       const body = `${mapped.reason}\n`;
-      down.respond({ ':status': this.status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'fathom-proxy-error': mapped.reason, [ORIG_PROTO_HEADER]: this.origProto });
+      const headers = { ':status': this.status, 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'fathom-proxy-error': mapped.reason, [ORIG_PROTO_HEADER]: this.origProto };
+      down.respond(headers);
+      this.tapResponse(this.status, headers);
+      if (this.tapId) this.tapBytes += Buffer.byteLength(body);
       down.end(body);
     }
     if (!this.endStream && !down.readableEnded) down.close(NGHTTP2_NO_ERROR);
@@ -190,6 +224,11 @@ export class DowngradeExchange {
     }
     const latencyMs = this.latencyMs >= 0 ? this.latencyMs : performance.now() - this.start;
     this.series.response({ statusCode: this.status, grpcStatus: this.grpcStatus, latencyMs, error: this.error });
+    if (this.tapId) {
+      const code = down.rstCode ?? NGHTTP2_NO_ERROR;
+      const resetCode = code !== NGHTTP2_NO_ERROR ? code : !this.responseDone ? NGHTTP2_CANCEL : undefined;
+      this.ctx.tap!.responseEnd(this.tapId, this.tapBytes, this.grpcStatus, resetCode, this.tapTrailers as Record<string, string> | undefined);
+    }
   }
 }
 

@@ -108,8 +108,8 @@ function acceptTransport(secure: Socket, dst: SocketAddr, tls: Labels, clientId:
     const target = { host: dst.host, port: header.port };
     ctx.tracker.track(secure, { direction: 'inbound', peer: 'src', target_addr: addrKey(target), ...tls });
     const selector = appSelector(target, header.port, tls, ctx);
-    if (header.sessionProtocol === 'http2') ctx.http2.serve(secure, rest ?? NOTHING, { selector, clientId });
-    else if (header.sessionProtocol === 'http1') ctx.http1.serve(secure, rest ?? NOTHING, { selector, clientId });
+    if (header.sessionProtocol === 'http2') ctx.http2.serve(secure, rest ?? NOTHING, { selector, clientId, dst: target });
+    else if (header.sessionProtocol === 'http1') ctx.http1.serve(secure, rest ?? NOTHING, { selector, clientId, dst: target });
     else forwardTcp(secure, rest ?? NOTHING, selector, tcpContext(ctx));
   });
 }
@@ -128,8 +128,8 @@ function serve(socket: Socket, detected: Detection, dst: SocketAddr, tls: Labels
     return;
   }
   const selector = appSelector(dst, dst.port, tls, ctx);
-  if (detected.protocol === 'http1') ctx.http1.serve(socket, detected.prefix, { selector, clientId });
-  else if (detected.protocol === 'h2') ctx.http2.serve(socket, detected.prefix, { selector, clientId });
+  if (detected.protocol === 'http1') ctx.http1.serve(socket, detected.prefix, { selector, clientId, dst });
+  else if (detected.protocol === 'h2') ctx.http2.serve(socket, detected.prefix, { selector, clientId, dst });
   else forwardTcp(socket, detected.prefix, selector, tcpContext(ctx));
 }
 

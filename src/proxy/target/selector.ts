@@ -2,6 +2,7 @@
 // fixed endpoint (standalone, inbound, an original destination) or a balancer over a logical service's
 // endpoints (outbound with a control plane). The data path never knows which.
 import type { FathomError } from '../../lib/errors.js';
+import type { SocketAddr } from '../../lib/addr.js';
 import type { HttpSeries, Labels, ProxyMetrics } from '../metrics/registry.js';
 import { cachedSeries, type EndpointTarget } from './endpoint.js';
 
@@ -30,6 +31,8 @@ export interface HttpTarget {
   readonly selector: Selector;
   /** Inbound over mTLS: the client's verified identity, sent to the app as `fathom-client-id`. */
   readonly clientId?: string;
+  /** Inbound: the connection's original destination (the pod's ip:port), as tap reports it. */
+  readonly dst?: SocketAddr;
 }
 
 /** For endpoints that are not balanced: nothing to count. */
