@@ -104,6 +104,7 @@ async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOp
       const why = probe.problems.map(([m, n]) => `${m} (×${n})`).join('; ') || 'requests failed';
       throw new Error(`does not forward ${protocol} correctly: ${why}`);
     }
+    await running.verify?.();
     const undisturbed = async (rate: number, warmupMs: number, durationMs: number, retry: (m: Measurement) => boolean): Promise<Measurement> => {
       await quiet();
       let m = await measure(scenario.name, protocol, running, config(rate, warmupMs, durationMs), backend.child.pid, idleRss);

@@ -11,8 +11,8 @@ export const PROXY_BIN = `${ROOT}bin/fathom-proxy`;
 const PROXY_ENTRY = `${ROOT}dist/src/proxy/main.js`;
 
 /** Environment for a fathom-proxy on free loopback ports; returns the ports too. */
-export async function proxyPorts(): Promise<{ inbound: number; outbound: number; admin: number }> {
-  return { inbound: await freePort(), outbound: await freePort(), admin: await freePort() };
+export async function proxyPorts(): Promise<{ inbound: number; outbound: number; admin: number; tap: number }> {
+  return { inbound: await freePort(), outbound: await freePort(), admin: await freePort(), tap: await freePort() };
 }
 
 export const fathom1hop: Scenario = {
@@ -28,6 +28,7 @@ export const fathom1hop: Scenario = {
         FATHOM_PROXY_INBOUND_ADDR: `127.0.0.1:${ports.inbound}`,
         FATHOM_PROXY_OUTBOUND_ADDR: `127.0.0.1:${ports.outbound}`,
         FATHOM_PROXY_ADMIN_ADDR: `127.0.0.1:${ports.admin}`,
+        FATHOM_PROXY_TAP_ADDR: `127.0.0.1:${ports.tap}`,
         FATHOM_PROXY_OUTBOUND_DEFAULT_DST: `127.0.0.1:${ctx.upstreamPort}`,
         FATHOM_PROXY_SHUTDOWN_GRACE_PERIOD: '2s',
       },

@@ -22,6 +22,8 @@ export interface RunningScenario {
    * for the larger one and CPU as their sum.
    */
   readonly proxies: readonly number[];
+  /** Checked after the first requests: throws if they did not take the path the scenario stands for. */
+  verify?(): Promise<void>;
   stop(): Promise<void>;
 }
 
