@@ -2,9 +2,8 @@
 // one, or the balancer of a logical service); the request then goes over a pooled HTTP/1 connection, or
 // rides HTTP/2 to a meshed peer proxy (orig-proto.ts). Bodies stream both ways with backpressure, trailers
 // and 1xx responses are relayed, and any failure becomes one response through the error mapping.
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { constants as h2 } from 'node:http2';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -15,11 +14,11 @@ import { tapPeers } from '../tap/peers.js';
 import type { TapHeaders } from '../tap/request.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
-import { afterPendingIo } from '../transport/connect.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
+import { requestUpstream } from './upstream.js';
 import type { Http1Pool } from './pool.js';
 
 export interface ExchangeOptions {
@@ -181,28 +180,16 @@ export class Exchange {
     // frames a body without Content-Length as chunked only for some methods, and would send the body of
     // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
     if (chunked) headers.push('Transfer-Encoding', 'chunked');
-    const up = httpRequest({
-      host: endpoint.addr.host,
-      port: endpoint.addr.port,
+    const up = requestUpstream(endpoint, {
       method: req.method,
       path: req.url,
-      headers: headers as unknown as Record<string, string>,
-      setHost: false,
+      headers,
       agent: opts.pool.agent(endpoint),
-      maxHeaderSize: opts.maxHeaderBytes,
-      joinDuplicateHeaders: false,
+      maxHeaderBytes: opts.maxHeaderBytes,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      tracker: opts.tracker,
     });
     this.abort = () => up.destroy();
-    // Node would silently drop response fields past 2000; the head is bounded by maxHeaderSize anyway.
-    up.maxHeadersCount = 0;
-    up.once('socket', (socket: Socket) => {
-      if (!socket.connecting) return;
-      opts.tracker.track(socket, endpoint.connLabels);
-      const timeout = () => afterPendingIo(() => socket.connecting && up.destroy(Object.assign(new Error(`connect timed out after ${opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })));
-      const timer = setTimeout(timeout, opts.connectTimeoutMs);
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
     up.on('continue', () => this.res.writeContinue());
     up.on('information', (info) => {
       if (info.statusCode === 103) this.res.writeEarlyHints(rawToObject(info.rawHeaders));

@@ -4,7 +4,7 @@
 // a refused switch reaches the endpoint unparsed (the "failed upgrade" request-smuggling class).
 // Node's parser leaves the body of such a request unparsed: a Content-Length body is counted off the
 // raw bytes and sent as the request's body; a chunked one is refused (never forwarded raw).
-import { request as httpRequest, STATUS_CODES, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.js';
@@ -12,7 +12,7 @@ import type { HttpSeries } from '../metrics/registry.js';
 import { splice } from '../tcp/forward.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { CLIENT_ID_HEADER, forwardableHeaders, headerValue } from './headers.js';
-import { afterPendingIo } from '../transport/connect.js';
+import { requestUpstream } from './upstream.js';
 import type { ConnectionTracker } from '../transport/connections.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 
@@ -53,25 +53,14 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, o
   series.request();
   client.pause();
 
-  const up = httpRequest({
-    host: endpoint.addr.host,
-    port: endpoint.addr.port,
+  const up = requestUpstream(endpoint, {
     method: req.method,
     path: req.url,
-    headers: headers as unknown as Record<string, string>,
-    setHost: false,
+    headers,
     agent: opts.agent,
-    maxHeaderSize: opts.maxHeaderBytes,
-    joinDuplicateHeaders: false,
-  });
-  up.maxHeadersCount = 0; // as in http1.ts: never drop response fields
-  up.once('socket', (socket: Socket) => {
-    if (!socket.connecting) return;
-    opts.tracker.track(socket, endpoint.connLabels);
-    const timeout = () => afterPendingIo(() => socket.connecting && up.destroy(Object.assign(new Error(`connect timed out after ${opts.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })));
-    const timer = setTimeout(timeout, opts.connectTimeoutMs);
-    socket.once('connect', () => clearTimeout(timer));
-    socket.once('close', () => clearTimeout(timer));
+    maxHeaderBytes: opts.maxHeaderBytes,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    tracker: opts.tracker,
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     const mapped = errorResponse(err);
