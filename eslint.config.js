@@ -12,7 +12,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
@@ -29,6 +29,10 @@ export default tseslint.config(
   {
     files: ['src/lib/**/*.ts'],
     rules: boundary(['**/proxy/**', '**/controller/**', '**/cli/**', '**/platform/**', '**/api/**'], 'src/lib imports nothing of ours.'),
+  },
+  {
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    rules: boundary(['**/proxy/**', '**/cli/**', '**/platform/**', 'node:*'], 'The dashboard runs in a browser: it reads the APIs\' types and pure modules only.'),
   },
   {
     files: ['**/*.js', '**/*.mjs', 'bin/*'],

@@ -17,6 +17,7 @@ APT_NEEDS=(
   "util-linux:setpriv" "procps:ps" "wrk:wrk" "protobuf-compiler:protoc"
   "nginx:nginx" "haproxy:haproxy"
   "redis-server:redis-server" "redis-tools:redis-cli"
+  "chromium:chromium"
 )
 missing=()
 for pair in "${APT_NEEDS[@]}"; do
@@ -75,6 +76,15 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test bench proto tsconfig.json package.
   say "building TypeScript"
   node_modules/.bin/tsc -p tsconfig.json
   touch "$stamp"
+fi
+
+# --- the dashboard's front end ------------------------------------------------------------------
+# web/ (plus the pure modules it bundles from src/) → dist/web, served by the controller.
+web_stamp=dist/web/.build-stamp
+if [ ! -f "$web_stamp" ] || [ -n "$(find web scripts/build-web.mjs src/controller/tap/top-table.ts package.json -newer "$web_stamp" -type f 2>/dev/null | head -1)" ]; then
+  say "building the dashboard (web/ → dist/web)"
+  node scripts/build-web.mjs
+  touch "$web_stamp"
 fi
 
 # --- read access for the proxy's uid -----------------------------------------------------------

@@ -33,11 +33,15 @@ export interface ControllerConfig {
   readonly apiAddr: SocketAddr | undefined;
   /** The Prometheus the metrics API queries. */
   readonly prometheusUrl: string;
+  /** Where the web dashboard listens; undefined with `--dashboard-addr off`. */
+  readonly dashboardAddr: SocketAddr | undefined;
 }
 
 export const DEFAULT_ADDR = '127.0.0.1:8086';
 /** Linkerd's metrics API port. */
 export const DEFAULT_API_ADDR = '127.0.0.1:8085';
+/** Linkerd's dashboard port, on loopback only. */
+export const DEFAULT_DASHBOARD_ADDR = '127.0.0.1:50750';
 /** The Prometheus that `fathom up` runs (src/platform/local/config.ts). */
 export const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9095';
 
@@ -60,6 +64,7 @@ function program(): Command {
     .option('--log-level <level>', 'error, warn, info, debug or trace', 'info')
     .option('--api-addr <host:port>', 'metrics API (HTTP/JSON) listen address, or "off"', DEFAULT_API_ADDR)
     .option('--prometheus-url <url>', 'the Prometheus the metrics API queries', DEFAULT_PROMETHEUS_URL)
+    .option('--dashboard-addr <host:port>', 'web dashboard listen address (keep it on loopback), or "off"', DEFAULT_DASHBOARD_ADDR)
     .exitOverride()
     .configureOutput({ writeOut: () => {}, writeErr: () => {} })
     .helpOption('-h, --help');
@@ -103,6 +108,8 @@ export function parseConfig(argv: readonly string[]): ControllerConfig | { error
   if (!isLogLevel(o.logLevel!)) return fail('log-level', `"${o.logLevel}" is not one of error, warn, info, debug, trace`);
   const apiAddr = o.apiAddr === 'off' ? undefined : parseSocketAddr(o.apiAddr!);
   if (typeof apiAddr === 'string') return fail('api-addr', apiAddr);
+  const dashboardAddr = o.dashboardAddr === 'off' ? undefined : parseSocketAddr(o.dashboardAddr!);
+  if (typeof dashboardAddr === 'string') return fail('dashboard-addr', dashboardAddr);
   if (!/^https?:\/\/[^/\s]+/.test(o.prometheusUrl!)) return fail('prometheus-url', `"${o.prometheusUrl}" is not an http:// or https:// URL`);
 
   const given = [o.trustAnchor, o.issuerCert, o.issuerKey].filter((f) => f !== undefined).length;
@@ -125,5 +132,6 @@ export function parseConfig(argv: readonly string[]): ControllerConfig | { error
     logLevel: o.logLevel,
     apiAddr,
     prometheusUrl: o.prometheusUrl!,
+    dashboardAddr,
   };
 }

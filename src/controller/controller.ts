@@ -13,11 +13,12 @@ import { DestinationApi } from './destination/server.js';
 import { anchorsPem, caPaths, loadOrCreateCA, type CertificateAuthority } from './identity/ca.js';
 import { Issuer } from './identity/issuer.js';
 import { IdentityApi } from './identity/service.js';
-import type { MetricsApiServer } from './metrics-api/server.js';
-import { startMetricsApi } from './metrics-api/start.js';
+import { MetricsApiServer } from './metrics-api/server.js';
+import { controllerMetricsApi } from './metrics-api/start.js';
 import { ServingIdentity } from './serving-identity.js';
 import { TapApi } from './tap/api.js';
 import { GrpcTapSource } from './tap/source.js';
+import { DashboardServer } from './web/server.js';
 
 const log = logger('controller');
 
@@ -32,7 +33,7 @@ type Config = Pick<
   'addr' | 'stateDir' | 'trustDomain' | 'controlNamespace' | 'clusterDomain' | 'issuanceLifetimeMs' | 'clockSkewMs' | 'caFiles' | 'defaultOpaquePorts'
 > &
   // Without apiAddr there is no metrics API (tests of the gRPC services leave it out).
-  Partial<Pick<ControllerConfig, 'apiAddr' | 'prometheusUrl'>>;
+  Partial<Pick<ControllerConfig, 'apiAddr' | 'prometheusUrl' | 'dashboardAddr'>>;
 
 /** Wraps the serving identity so grpc-js gets the trust anchors as its CA certificate. */
 function tlsProvider(serving: ServingIdentity, anchors: string): experimental.CertificateProvider {
@@ -61,11 +62,18 @@ export class Controller {
     private readonly serving: ServingIdentity,
     /** The metrics API's HTTP server, when the controller was given an API address. */
     private readonly api: MetricsApiServer | undefined,
+    /** The web dashboard's server, when the controller was given a dashboard address. */
+    private readonly dashboard: DashboardServer | undefined,
   ) {}
 
   /** The port the metrics API listens on, or undefined without one. */
   get apiPort(): number | undefined {
     return this.api?.port;
+  }
+
+  /** The port the web dashboard listens on, or undefined without one. */
+  get dashboardPort(): number | undefined {
+    return this.dashboard?.port;
   }
 
   static async start(config: Config, platform: Platform): Promise<Controller> {
@@ -116,20 +124,30 @@ export class Controller {
       trustAnchors: caPaths(config.stateDir).trustAnchorsPem,
     });
     let api: MetricsApiServer | undefined;
-    if (config.apiAddr) {
-      const apiConfig = { ...config, apiAddr: config.apiAddr, prometheusUrl: config.prometheusUrl, grpcAddr: { host: config.addr.host, port } };
-      // The tap API shares the server; it reaches proxies over mTLS as the controller's identity.
+    let dashboard: DashboardServer | undefined;
+    if (config.apiAddr || config.dashboardAddr) {
+      const metricsApi = controllerMetricsApi({ ...config, prometheusUrl: config.prometheusUrl, grpcAddr: { host: config.addr.host, port } }, platform);
+      // The tap API shares the servers; it reaches proxies over mTLS as the controller's identity.
       const tap = new TapApi({ platform, source: new GrpcTapSource(provider), trustDomain: config.trustDomain, controlNamespace: config.controlNamespace, tapPort: PROXY_PORTS.tap });
-      api = await startMetricsApi(apiConfig, platform, [tap]).catch(async (err: unknown) => {
+      try {
+        if (config.apiAddr) {
+          api = await MetricsApiServer.listen(config.apiAddr, metricsApi, [tap]);
+          log.info('serving the metrics API over HTTP', { addr: formatSocketAddr(config.apiAddr.host, api.port), prometheus: config.prometheusUrl });
+        }
+        if (config.dashboardAddr) {
+          dashboard = await DashboardServer.listen(config.dashboardAddr, { apis: [tap, metricsApi] });
+          log.info('serving the web dashboard', { url: `http://${formatSocketAddr(config.dashboardAddr.host, dashboard.port)}/` });
+        }
+      } catch (err) {
+        await api?.close();
         server.forceShutdown();
         serving.close();
         destination.close();
         await platform.close();
         throw err;
-      });
-      log.info('serving the metrics API over HTTP', { addr: formatSocketAddr(config.apiAddr.host, api.port), prometheus: config.prometheusUrl });
+      }
     }
-    return new Controller(port, identity, ca, anchors, caPaths(config.stateDir).trustAnchorsPem, platform, server, destination, serving, api);
+    return new Controller(port, identity, ca, anchors, caPaths(config.stateDir).trustAnchorsPem, platform, server, destination, serving, api, dashboard);
   }
 
   /** Discovery streams currently open (Get and GetProfile). */
@@ -139,7 +157,7 @@ export class Controller {
 
   /** Ends open streams, waits briefly for calls in flight, then stops everything. */
   async close(): Promise<void> {
-    await this.api?.close();
+    await Promise.all([this.api?.close(), this.dashboard?.close()]);
     this.destination.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

@@ -92,7 +92,7 @@ export interface ControllerProcess {
 
 /** Runs bin/fathom-controller on a free port and waits until it logs that it serves. */
 export async function startControllerProcess(args: string[], stateDir: string): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, [CONTROLLER_BIN, '--addr', '127.0.0.1:0', '--api-addr', '127.0.0.1:0', '--state-dir', stateDir, ...args], {
+  const child = spawn(process.execPath, [CONTROLLER_BIN, '--addr', '127.0.0.1:0', '--api-addr', '127.0.0.1:0', '--dashboard-addr', 'off', '--state-dir', stateDir, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -10,7 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StatResponse } from '../../controller/metrics-api/types.js';
 import { FathomError } from '../../lib/errors.js';
-import { INSTALL_DIR, stateDirFrom } from '../../platform/local/config.js';
+import { DEFAULT_DASHBOARD_PORT, INSTALL_DIR, loadConfig, stateDirFrom } from '../../platform/local/config.js';
 import { isMeshed } from '../../platform/local/mesh.js';
 import { assertRequirements } from '../../platform/local/requirements.js';
 import { loadSnapshot } from '../../platform/local/snapshot.js';
@@ -35,7 +35,6 @@ const MANIFEST = join(APP_DIR, 'nodevoto.yaml');
 const NODE = '/usr/bin/node';
 /** The deployments whose inbound traffic `stat` must show before the demo prints it (vote-bot only sends). */
 const SERVED = ['web', 'emoji', 'voting'] as const;
-const DASHBOARD_URL = 'http://127.0.0.1:50750';
 /** Four small Node processes (and their proxies) start within seconds; this much means something is wrong. */
 const PODS_TIMEOUT_MS = 120_000;
 /** Proxies are scraped every 5 s, and `increase()` needs two samples: data appears within ~15 s of meshing. */
@@ -287,11 +286,8 @@ class Demo {
     ].filter((n) => registered(n.command));
     const width = Math.max(...next.map((n) => this.cmd(n.line).length));
     for (const n of next) this.say(`  ${this.cmd(n.line).padEnd(width)}   # ${n.what}`);
-    this.say(
-      registered('dashboard')
-        ? `\nThe dashboard shows the same over time: ${DASHBOARD_URL} ('${this.cmd('fathom dashboard')}')`
-        : `\nThe dashboard will show the same over time at ${DASHBOARD_URL}; it arrives with 'fathom dashboard' (not in this build yet).`,
-    );
+    const port = loadConfig(this.stateDir)?.dashboardPort ?? DEFAULT_DASHBOARD_PORT;
+    this.say(`\nThe dashboard shows the same with charts over time: http://127.0.0.1:${port}/namespaces/${NAMESPACE} ('${this.cmd(`fathom dashboard ns/${NAMESPACE}`)}')`);
   }
 
   private statArgs() {
@@ -379,6 +375,7 @@ function bind(_operands: readonly string[], flags: FlagValues): DemoArgs {
       serviceCidr: stringFlag(flags, 'serviceCidr'),
       prometheusPort: portFlag(flags, 'prometheusPort', '--prometheus-port'),
       apiPort: portFlag(flags, 'apiPort', '--api-port'),
+      dashboardPort: portFlag(flags, 'dashboardPort', '--dashboard-port'),
     },
   };
 }

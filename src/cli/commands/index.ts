@@ -27,6 +27,7 @@ export const commands: readonly CommandEntry[] = [
   { name: 'tap', summary: "Stream a resource's live requests", load: () => import('./tap.js') },
   { name: 'routes', summary: 'Show golden metrics per route of a resource', load: () => import('./routes.js') },
   { name: 'edges', summary: 'Show the connections between resources and whether they are secured', load: () => import('./edges.js') },
+  { name: 'dashboard', summary: 'Open the web dashboard: live tables, charts over time, tap and top', load: () => import('./dashboard.js') },
   { name: 'demo', summary: 'Run the nodevoto demo: an app fails somewhere, the mesh shows where', load: () => import('./demo.js') },
   { name: 'version', summary: 'Print the CLI version', load: () => import('./version.js') },
 ];

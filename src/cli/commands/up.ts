@@ -15,6 +15,7 @@ export interface UpArgs {
   readonly serviceCidr: string | undefined;
   readonly prometheusPort: number | undefined;
   readonly apiPort: number | undefined;
+  readonly dashboardPort: number | undefined;
 }
 
 export async function run(args: UpArgs, io: CommandIO): Promise<number> {
@@ -36,6 +37,7 @@ export async function run(args: UpArgs, io: CommandIO): Promise<number> {
       serviceCidr: args.serviceCidr,
       prometheusPort: args.prometheusPort,
       apiPort: args.apiPort,
+      dashboardPort: args.dashboardPort,
       proxyStandalone: io.env['FATHOM_LOCAL_PROXY_STANDALONE'] === '1' ? true : undefined,
     },
     progress,
@@ -44,6 +46,7 @@ export async function run(args: UpArgs, io: CommandIO): Promise<number> {
     `fathom is up (state in ${config.stateDir})`,
     `  controller   ${config.gateway}:${config.controllerPort} (destination and identity, gRPC over TLS)`,
     `  metrics API  http://127.0.0.1:${config.apiPort} (fathom stat, routes, edges)`,
+    `  dashboard    http://127.0.0.1:${config.dashboardPort}/ (fathom dashboard)`,
     `  prometheus   http://127.0.0.1:${config.prometheusPort}`,
     `  pods         ${config.podCidr} behind ${config.tag}0 (${config.gateway}); services ${config.serviceCidr}`,
   ];
@@ -67,6 +70,7 @@ function bind(_operands: readonly string[], flags: FlagValues): UpArgs {
     serviceCidr: stringFlag(flags, 'serviceCidr'),
     prometheusPort: portFlag(flags, 'prometheusPort', '--prometheus-port'),
     apiPort: portFlag(flags, 'apiPort', '--api-port'),
+    dashboardPort: portFlag(flags, 'dashboardPort', '--dashboard-port'),
   };
 }
 
@@ -85,6 +89,7 @@ export const command = defineCommand<UpArgs>({
     { flags: '--service-cidr <cidr>', description: 'cluster IPs of services, within 198.18.0.0/15 (default 198.19.0.0/16)' },
     { flags: '--prometheus-port <port>', description: 'Prometheus listens on 127.0.0.1 at this port (default 9095)' },
     { flags: '--api-port <port>', description: "the controller's metrics API listens on 127.0.0.1 at this port (default 8085)" },
+    { flags: '--dashboard-port <port>', description: "the controller's web dashboard listens on 127.0.0.1 at this port (default 50750)" },
   ],
   bind,
   run,

@@ -17,6 +17,18 @@ export interface PromQuerier {
   query(promql: string, time?: number): Promise<Sample[]>;
 }
 
+/** One series of a range query: its labels and its points, [seconds since the epoch, value]. */
+export interface RangeSeries {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly points: readonly (readonly [number, number])[];
+}
+
+/** Range queries, for charts over time (the dashboard's series). */
+export interface PromRangeQuerier {
+  /** Evaluates `promql` at start, start + step, ... up to end (all in seconds since the epoch). */
+  queryRange(promql: string, start: number, end: number, step: number): Promise<RangeSeries[]>;
+}
+
 interface QueryBody {
   status: 'success' | 'error';
   error?: string;
@@ -26,7 +38,7 @@ interface QueryBody {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-export class PrometheusClient implements PromQuerier {
+export class PrometheusClient implements PromQuerier, PromRangeQuerier {
   private readonly base: string;
 
   constructor(
@@ -45,6 +57,19 @@ export class PrometheusClient implements PromQuerier {
       throw new FathomError('EPROMETHEUS', `Prometheus refused the query ${promql}: ${body.errorType ?? 'error'}: ${body.error ?? 'no reason given'}`);
     }
     return parseResult(body.data.resultType, body.data.result);
+  }
+
+  async queryRange(promql: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+    const params = new URLSearchParams({ query: promql, start: start.toFixed(3), end: end.toFixed(3), step: String(step) });
+    const body = (await this.fetchJson(`/api/v1/query_range?${params}`, promql)) as QueryBody;
+    if (body.status !== 'success' || !body.data) {
+      throw new FathomError('EPROMETHEUS', `Prometheus refused the range query ${promql}: ${body.errorType ?? 'error'}: ${body.error ?? 'no reason given'}`);
+    }
+    if (body.data.resultType !== 'matrix') throw new FathomError('EPROMETHEUS', `expected a range vector from Prometheus, got a ${body.data.resultType}`);
+    return (body.data.result as { metric: Record<string, string>; values: [number, string][] }[]).map((r) => ({
+      labels: r.metric,
+      points: r.values.map(([t, v]) => [t, Number(v)] as const),
+    }));
   }
 
   /** True when Prometheus answers /-/ready with 200; otherwise the reason, as a string. */

@@ -6,6 +6,7 @@ import type { EdgesRequest } from './edges.js';
 import { DEFAULT_WINDOW, parseWindow, type Window } from './promql.js';
 import { parseResource, type ResourceRef } from './resources.js';
 import type { RoutesRequest } from './routes.js';
+import { DEFAULT_RANGE, parseRange, type SeriesRequest } from './series.js';
 import type { ScopedRef, StatRequest } from './stat.js';
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -86,4 +87,16 @@ export function checksRequest(params: URLSearchParams): { proxy: boolean; client
     proxy: flag(params, 'proxy'),
     client: { ...(version ? { version } : {}), ...(time !== null ? { timeMs: Number(time) } : {}) },
   };
+}
+
+/** `resource` (deploy/NAME, pod/NAME or ns/NAME), `namespace`, `range` (1m to 6h, default 15m). */
+export function seriesRequest(params: URLSearchParams): SeriesRequest {
+  const range = parseRange(params.get('range') || DEFAULT_RANGE);
+  if (typeof range === 'string') throw bad(`parameter "range": ${range}`);
+  return { resource: resource(params, 'resource', true), namespace: namespace(params, 'namespace', DEFAULT_NAMESPACE), rangeSeconds: range };
+}
+
+/** `namespace`, `all-namespaces`. */
+export function podsRequest(params: URLSearchParams): { namespace: string; allNamespaces: boolean } {
+  return { namespace: namespace(params, 'namespace', DEFAULT_NAMESPACE), allNamespaces: flag(params, 'all-namespaces') };
 }

@@ -12,9 +12,11 @@ import type { CheckCategory, CheckContext } from '../checks/check.js';
 import { runChecks } from '../checks/runner.js';
 import { edges } from './edges.js';
 import type { Inventory } from './inventory.js';
-import type { PromQuerier } from './prometheus.js';
-import { checksRequest, edgesRequest, routesRequest, statRequest } from './request.js';
+import type { PromQuerier, PromRangeQuerier } from './prometheus.js';
+import { pods } from './pods.js';
+import { checksRequest, edgesRequest, podsRequest, routesRequest, seriesRequest, statRequest } from './request.js';
 import { routes } from './routes.js';
+import { series } from './series.js';
 import { stat } from './stat.js';
 import type { ApiErrorBody, VersionResponse } from './types.js';
 
@@ -22,7 +24,7 @@ const log = logger('metrics-api');
 
 export interface MetricsApiOptions {
   /** Undefined when the controller runs without Prometheus: metrics endpoints then answer 503. */
-  readonly prometheus: PromQuerier | undefined;
+  readonly prometheus: (PromQuerier & Partial<PromRangeQuerier>) | undefined;
   readonly inventory: Inventory;
   readonly clusterDomain: string;
   readonly platformKind: string;
@@ -37,14 +39,14 @@ export interface MetricsApiOptions {
 type Endpoint = (params: URLSearchParams) => Promise<unknown>;
 
 /** HTTP statuses of the API's error codes; anything else is a 500. */
-const STATUS: Readonly<Record<string, number>> = { EBADREQUEST: 400, ENOTFOUND: 404, EMETHOD: 405, EPROMETHEUS: 502, ENOPROMETHEUS: 503 };
+const STATUS: Readonly<Record<string, number>> = { EBADREQUEST: 400, ENOTFOUND: 404, EMETHOD: 405, ENOLISTING: 501, EPROMETHEUS: 502, ENOPROMETHEUS: 503 };
 
 export class MetricsApi {
   private readonly endpoints: ReadonlyMap<string, Endpoint>;
 
   constructor(private readonly opts: MetricsApiOptions) {
     const now = opts.now ?? Date.now;
-    const prometheus = (): PromQuerier => {
+    const prometheus = (): PromQuerier & Partial<PromRangeQuerier> => {
       if (!opts.prometheus) throw new FathomError('ENOPROMETHEUS', 'the controller runs without Prometheus: start it with --prometheus-url');
       return opts.prometheus;
     };
@@ -52,6 +54,16 @@ export class MetricsApi {
       ['/api/v1/stat', (p) => stat(statRequest(p), prometheus(), opts.inventory, now())],
       ['/api/v1/routes', (p) => routes(routesRequest(p, opts.clusterDomain), prometheus(), now())],
       ['/api/v1/edges', (p) => edges(edgesRequest(p), prometheus(), now())],
+      ['/api/v1/pods', async (p) => pods(podsRequest(p), opts.inventory)],
+      [
+        '/api/v1/series',
+        (p) => {
+          const req = seriesRequest(p);
+          const prom = prometheus();
+          if (!prom.queryRange) throw new FathomError('ENOPROMETHEUS', 'this Prometheus client answers instant queries only');
+          return series(req, { queryRange: prom.queryRange.bind(prom) }, now());
+        },
+      ],
       [
         '/api/v1/checks',
         async (p) => {

@@ -1,18 +1,17 @@
-// Starts the metrics API for a running controller: its Prometheus client, the platform's inventory, and
+// Builds the metrics API for a running controller: its Prometheus client, the platform's inventory, and
 // the context its checks run in (the controller's gRPC address, CA files, clock allowance).
 import type { SocketAddr } from '../../lib/addr.js';
 import type { Platform } from '../../platform/platform.js';
 import { caPaths, type CaFiles } from '../identity/ca.js';
 import { platformInventory } from './inventory.js';
 import { PrometheusClient } from './prometheus.js';
-import { MetricsApi, MetricsApiServer, type ApiHandler } from './server.js';
+import { MetricsApi } from './server.js';
 import { controllerVersion } from './version.js';
 
 /** The Prometheus scrape job of proxies, as the local platform's generated configuration names it. */
 export const PROXY_JOB = 'fathom-proxy';
 
 export interface MetricsApiConfig {
-  readonly apiAddr: SocketAddr;
   /** Undefined to run without Prometheus (metrics endpoints answer 503, checks say why). */
   readonly prometheusUrl: string | undefined;
   readonly stateDir: string;
@@ -23,12 +22,12 @@ export interface MetricsApiConfig {
   readonly grpcAddr: SocketAddr;
 }
 
-/** `mounts` answer their own paths on the same server (the tap API). */
-export async function startMetricsApi(config: MetricsApiConfig, platform: Platform, mounts: readonly ApiHandler[] = []): Promise<MetricsApiServer> {
+/** The metrics API of a running controller, to serve on its own server and on the dashboard's. */
+export function controllerMetricsApi(config: MetricsApiConfig, platform: Platform): MetricsApi {
   const prometheus = config.prometheusUrl === undefined ? undefined : new PrometheusClient(config.prometheusUrl);
   const inventory = platformInventory(platform);
   const version = controllerVersion();
-  const api = new MetricsApi({
+  return new MetricsApi({
     prometheus,
     inventory,
     clusterDomain: config.clusterDomain,
@@ -50,5 +49,4 @@ export async function startMetricsApi(config: MetricsApiConfig, platform: Platfo
       client,
     }),
   });
-  return MetricsApiServer.listen(config.apiAddr, api, mounts);
 }

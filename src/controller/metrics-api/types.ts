@@ -104,3 +104,45 @@ export interface VersionResponse {
   readonly version: string;
   readonly platform: string;
 }
+
+/**
+ * `series`: one resource's golden metrics over time, as columns on one time grid. Every value array has
+ * the length of `timestamps`; null where Prometheus has no figure (no traffic, no scrape yet).
+ */
+export interface SeriesResponse {
+  /** `deployment/web`, `pod/web-0`, `namespace/nodevoto`. */
+  readonly resource: string;
+  readonly namespace: string;
+  readonly range_seconds: number;
+  readonly step_seconds: number;
+  /** The window each point's rate and quantiles are computed over (`30s`...). */
+  readonly rate_window: string;
+  /** Seconds since the epoch, every `step_seconds`. */
+  readonly timestamps: readonly number[];
+  /** Successful responses over all responses, 0 to 1. */
+  readonly success: readonly (number | null)[];
+  /** Responses per second that arrived over mTLS, and the rest. */
+  readonly rps_tls: readonly (number | null)[];
+  readonly rps_plain: readonly (number | null)[];
+  readonly latency_ms_p50: readonly (number | null)[];
+  readonly latency_ms_p95: readonly (number | null)[];
+  readonly latency_ms_p99: readonly (number | null)[];
+  readonly tcp_open_connections: readonly (number | null)[];
+  readonly queries: readonly string[];
+}
+
+/** One pod of `pods`. */
+export interface PodInfo {
+  readonly namespace: string;
+  readonly name: string;
+  /** The deployment that owns it, or null. */
+  readonly deployment: string | null;
+  readonly ip: string | null;
+  /** Running and ready (for a meshed pod, its proxy too). */
+  readonly ready: boolean;
+  readonly meshed: boolean;
+}
+
+export interface PodsResponse {
+  readonly pods: readonly PodInfo[];
+}

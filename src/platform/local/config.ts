@@ -17,6 +17,8 @@ export const DEFAULT_PROMETHEUS_PORT = 9095;
 export const CONTROLLER_PORT = 8086;
 /** The controller's metrics API (HTTP/JSON, what `fathom stat` and friends call) on 127.0.0.1. */
 export const DEFAULT_API_PORT = 8085;
+/** The controller's web dashboard on 127.0.0.1 (`fathom dashboard` prints its URL). */
+export const DEFAULT_DASHBOARD_PORT = 50750;
 /** Pods and services must stay inside the benchmarking range RFC 2544 reserves: never routed anywhere. */
 const ALLOWED_RANGE = parseCidr('198.18.0.0/15') as Cidr;
 
@@ -36,6 +38,7 @@ export interface LocalConfig {
   readonly controllerPort: number;
   readonly prometheusPort: number;
   readonly apiPort: number;
+  readonly dashboardPort: number;
   /** Development switch (FATHOM_LOCAL_PROXY_STANDALONE=1 at `up`): proxies run without the controller. */
   readonly proxyStandalone: boolean;
   readonly clusterDomain: string;
@@ -52,6 +55,7 @@ export interface ConfigInput {
   serviceCidr?: string | undefined;
   prometheusPort?: number | undefined;
   apiPort?: number | undefined;
+  dashboardPort?: number | undefined;
   proxyStandalone?: boolean | undefined;
 }
 
@@ -74,6 +78,7 @@ export function makeConfig(input: ConfigInput): LocalConfig {
   if (overlaps(pods, services)) throw new FathomError('ECONFIG', `--pod-cidr ${pods.text} and --service-cidr ${services.text} overlap`);
   const port = checkedPort('--prometheus-port', input.prometheusPort ?? DEFAULT_PROMETHEUS_PORT);
   const apiPort = checkedPort('--api-port', input.apiPort ?? DEFAULT_API_PORT);
+  const dashboardPort = checkedPort('--dashboard-port', input.dashboardPort ?? DEFAULT_DASHBOARD_PORT);
   return {
     stateDir: resolve(input.stateDir ?? DEFAULT_STATE_DIR),
     tag,
@@ -83,6 +88,7 @@ export function makeConfig(input: ConfigInput): LocalConfig {
     controllerPort: CONTROLLER_PORT,
     prometheusPort: port,
     apiPort,
+    dashboardPort,
     proxyStandalone: input.proxyStandalone ?? false,
     clusterDomain: 'cluster.local',
     trustDomain: 'cluster.local',
@@ -116,7 +122,8 @@ export function saveConfig(config: LocalConfig): void {
 /** The saved configuration, or undefined when `fathom up` never ran with this state directory. */
 export function loadConfig(stateDir: string): LocalConfig | undefined {
   try {
-    return JSON.parse(readFileSync(configPath(stateDir), 'utf8')) as LocalConfig;
+    // Settings added since an instance was saved take their defaults.
+    return { dashboardPort: DEFAULT_DASHBOARD_PORT, ...(JSON.parse(readFileSync(configPath(stateDir), 'utf8')) as Partial<LocalConfig>) } as LocalConfig;
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw new FathomError('ECONFIG', `cannot read ${configPath(stateDir)}: ${(err as Error).message}`, { cause: err });

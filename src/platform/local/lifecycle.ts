@@ -36,6 +36,7 @@ function daemons(config: LocalConfig): DaemonSpec[] {
         `${config.installDir}/bin/fathom-controller`,
         ...['--platform', 'local', '--state-dir', config.stateDir, '--addr', `${config.gateway}:${config.controllerPort}`],
         ...['--api-addr', `127.0.0.1:${config.apiPort}`, '--prometheus-url', `http://127.0.0.1:${config.prometheusPort}`],
+        ...['--dashboard-addr', `127.0.0.1:${config.dashboardPort}`],
       ],
     },
     { name: 'prometheus', command: PROMETHEUS_BIN, args: prometheusArgs(config) },
@@ -71,7 +72,7 @@ export async function up(input: ConfigInput, progress: Progress = () => {}): Pro
 /** `up` again with other settings is refused: they are fixed until `down`. */
 function sameOrError(saved: LocalConfig, input: ConfigInput): LocalConfig {
   const wanted = makeConfig({ ...saved, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) });
-  for (const field of ['tag', 'podCidr', 'serviceCidr', 'prometheusPort', 'apiPort', 'proxyStandalone'] as const) {
+  for (const field of ['tag', 'podCidr', 'serviceCidr', 'prometheusPort', 'apiPort', 'dashboardPort', 'proxyStandalone'] as const) {
     if (wanted[field] !== saved[field]) {
       throw new FathomError('ECONFIG', `the local platform in ${saved.stateDir} is up with ${field} ${String(saved[field])}; run 'fathom down' before changing it`);
     }
