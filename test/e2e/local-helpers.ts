@@ -87,6 +87,7 @@ export class Instance {
   readonly gateway: string;
   prometheusPort = 0;
   apiPort = 0;
+  dashboardPort = 0;
 
   /** `n` picks the ranges 198.18.n.0/24 and 198.19.n.0/24 and the tag `fte<n>`. */
   constructor(
@@ -121,7 +122,8 @@ export class Instance {
   async up(): Promise<string> {
     if (this.prometheusPort === 0) this.prometheusPort = await freePort();
     if (this.apiPort === 0) this.apiPort = await freePort();
-    const ports = ['--prometheus-port', String(this.prometheusPort), '--api-port', String(this.apiPort)];
+    if (this.dashboardPort === 0) this.dashboardPort = await freePort();
+    const ports = ['--prometheus-port', String(this.prometheusPort), '--api-port', String(this.apiPort), '--dashboard-port', String(this.dashboardPort)];
     return this.mustFathom(['up', '--tag', this.tag, '--pod-cidr', this.podCidr, '--service-cidr', this.serviceCidr, ...ports]);
   }
 

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { needsRoot } from '../helpers/netns.js';
+import { dashboardChecks } from './dashboard-checks.js';
 import { FATHOM_BIN, freePort, hostPicture, Instance, ROOT, sh, stillRunning, waitFor, type HostPicture } from './local-helpers.js';
 
 const NS = 'nodevoto';
@@ -40,9 +41,10 @@ describe('nodevoto demo: mesh it, and stat shows where it fails', needsRoot, () 
     before_ = await hostPicture(mesh.tag, mesh.stateDir);
     mesh.prometheusPort = await freePort();
     mesh.apiPort = await freePort();
+    mesh.dashboardPort = await freePort();
     instanceFlags = [
       ...['--tag', mesh.tag, '--pod-cidr', mesh.podCidr, '--service-cidr', mesh.serviceCidr],
-      ...['--prometheus-port', String(mesh.prometheusPort), '--api-port', String(mesh.apiPort)],
+      ...['--prometheus-port', String(mesh.prometheusPort), '--api-port', String(mesh.apiPort), '--dashboard-port', String(mesh.dashboardPort)],
     ];
   });
   after(async () => {
@@ -62,7 +64,7 @@ describe('nodevoto demo: mesh it, and stat shows where it fails', needsRoot, () 
     assert.match(out, /\$ fathom stat deploy -n nodevoto.*\nNAME\s+MESHED\s+SUCCESS/);
     assert.match(out, /SUCCESS is below 100% for voting and web, while emoji succeeds every time/);
     assert.match(out, /fathom routes deploy\/voting -n nodevoto/);
-    assert.match(out, /http:\/\/127\.0\.0\.1:50750/);
+    assert.ok(out.includes(`http://127.0.0.1:${mesh.dashboardPort}/namespaces/nodevoto`), out);
     assert.match(out, /keep running in the background/);
     assert.ok(Date.now() - started < 75_000, `the demo took ${Date.now() - started} ms`);
   });
@@ -177,6 +179,8 @@ describe('nodevoto demo: mesh it, and stat shows where it fails', needsRoot, () 
     assert.match(last, /^SOURCE\s+DESTINATION\s+METHOD\s+PATH\s+COUNT/, res.stdout);
     assert.ok(failing(last), `no /api/vote row with failures in:\n${last}\n${res.stderr}`);
   });
+
+  dashboardChecks(mesh);
 
   test('`fathom demo` attached, on the mesh already up, stops on Ctrl-C and leaves nothing behind', async () => {
     const processes = await mesh.podProcesses();

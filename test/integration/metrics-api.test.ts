@@ -19,6 +19,7 @@ import { run as stat, type StatArgs } from '../../src/cli/commands/stat.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { Controller } from '../../src/controller/controller.js';
 import { PROXY_JOB } from '../../src/controller/metrics-api/start.js';
+import type { PodsResponse, SeriesResponse } from '../../src/controller/metrics-api/types.js';
 import { MemoryPlatform } from '../../src/platform/memory/memory-platform.js';
 import { toPod, type PodInput } from '../../src/platform/memory/state.js';
 import { startPrometheus, prometheusMissing, type PrometheusProcess } from '../helpers/prometheus.js';
@@ -257,6 +258,29 @@ describe('metrics API against a real Prometheus scraping real proxies', { skip, 
     assert.match(proxy, /^× proxies are certified\n {4}without a certificate: nodevoto\/emoji-6c9a1-fghij, nodevoto\/web-5d8f7-abcde\n {4}hint: /m);
   });
 
+  test('series (the dashboard\'s charts): points for the traffic sent, success near 80%, all of it plaintext', async () => {
+    const res = await fetch(`http://${apiAddr}/api/v1/series?resource=deploy/web&namespace=nodevoto&range=5m`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as SeriesResponse;
+    assert.equal(body.step_seconds, 5);
+    assert.equal(body.timestamps.length, 61);
+    for (const column of [body.success, body.rps_tls, body.rps_plain, body.latency_ms_p50, body.tcp_open_connections]) assert.equal(column.length, body.timestamps.length);
+    const success = body.success.filter((v): v is number => v !== null);
+    assert.ok(success.length >= 1, JSON.stringify(body.success));
+    for (const v of success) assert.ok(Math.abs(v - 0.8) <= 0.1, `success ${v} should be near 0.80`);
+    assert.ok(body.rps_plain.some((v) => v !== null && v > 0), 'standalone proxies serve plaintext');
+    assert.ok(body.rps_tls.every((v) => v === null || v === 0));
+    assert.ok(body.latency_ms_p50.some((v) => v !== null && v >= DELAY_MS - 5));
+    const bad = await fetch(`http://${apiAddr}/api/v1/series?resource=deploy&namespace=nodevoto`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /one resource/);
+  });
+
+  test('pods: the platform\'s pods with their deployments', async () => {
+    const body = (await (await fetch(`http://${apiAddr}/api/v1/pods?namespace=nodevoto`)).json()) as PodsResponse;
+    assert.deepEqual(body.pods.map((p) => [p.name, p.deployment]), PODS.map((p) => [p.name, p.owner?.kind === 'Deployment' ? p.owner.name : null]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+  });
+
   test('Prometheus accepts every query shape the API builds', async () => {
     const calls = [
       'stat?resource=pod&all-namespaces=true', 'stat?resource=ns', 'stat?resource=ns/nodevoto', 'stat?resource=authority&namespace=nodevoto',
@@ -264,6 +288,7 @@ describe('metrics API against a real Prometheus scraping real proxies', { skip, 
       'stat?resource=deploy/web&to=ns/other&namespace=nodevoto', 'stat?resource=pod&from=deploy/web&window=1m30s',
       'routes?resource=svc/web-svc&namespace=nodevoto', 'routes?resource=pod/web-5d8f7-abcde&namespace=nodevoto&to=svc/voting-svc',
       'edges?resource=pod&all-namespaces=true', 'edges?resource=deploy&namespace=nodevoto',
+      'series?resource=pod/web-5d8f7-abcde&namespace=nodevoto&range=6h', 'series?resource=ns/nodevoto&range=1m', 'pods?all-namespaces=true',
     ];
     for (const call of calls) {
       const res = await fetch(`http://${apiAddr}/api/v1/${call}`);

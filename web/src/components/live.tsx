@@ -54,6 +54,8 @@ export function Live(props: { kind: 'deployment' | 'pod'; namespace: string; nam
     tap.current = [];
     open.current.clear();
     setError(undefined);
+    // Show the emptied lists now, not at the next redraw.
+    redraw((n) => n + 1);
     if (paused) return;
     const abort = new AbortController();
     const params = {
