@@ -3,8 +3,8 @@
 import { DestinationClient, type DestinationProfile, type Update } from '../../api/gen/fathom/destination.js';
 import { FathomError } from '../../lib/errors.js';
 import { logger, type Logger } from '../../lib/log.js';
-import { realTimers, type BackoffOptions, type Timers } from './backoff.js';
-import { controllerChannel, type ControllerEndpoint } from './controller-channel.js';
+import { realTimers, type BackoffOptions, type Timers } from '../control/backoff.js';
+import { controllerChannel, type ControllerEndpoint } from '../control/controller-channel.js';
 import { applyUpdate, type EndpointSnapshot } from './endpoints.js';
 import { toProfileSnapshot, type ProfileSnapshot } from './profile.js';
 import { SharedStream, type StreamSource, type Watch } from './watch.js';

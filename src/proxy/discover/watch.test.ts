@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
-import type { Timers } from './backoff.js';
+import type { Timers } from '../control/backoff.js';
 import { recordingLogger } from './testing.js';
 import { SharedStream, type StreamSource } from './watch.js';
 

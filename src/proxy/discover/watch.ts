@@ -3,8 +3,8 @@
 import { status, type ClientReadableStream, type StatusObject } from '@grpc/grpc-js';
 import { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
-import { Backoff, type BackoffOptions, type Timers } from './backoff.js';
-import { describeGrpcError } from './controller-channel.js';
+import { Backoff, type BackoffOptions, type Timers } from '../control/backoff.js';
+import { describeGrpcError } from '../control/controller-channel.js';
 
 /** A user's view of a discovery result. The data path reads `current` synchronously. */
 export interface Watch<T> {

@@ -4,7 +4,7 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type { CertifyResponse, IdentityClient as IdentityGrpcClient } from '../../api/gen/fathom/identity.js';
 import { FathomError } from '../../lib/errors.js';
 import { toPem } from '../tls/identity.js';
-import { describeGrpcError } from '../discover/controller-channel.js';
+import { describeGrpcError } from '../control/controller-channel.js';
 
 export interface CertifyInput {
   identity: string;

@@ -3,8 +3,8 @@
 import { IdentityClient as IdentityGrpcClient } from '../../api/gen/fathom/identity.js';
 import type { SocketAddr } from '../../lib/addr.js';
 import { logger, type Logger } from '../../lib/log.js';
-import { Backoff, realTimers, type BackoffOptions, type Timers } from '../discover/backoff.js';
-import { controllerChannel } from '../discover/controller-channel.js';
+import { Backoff, realTimers, type BackoffOptions, type Timers } from '../control/backoff.js';
+import { controllerChannel } from '../control/controller-channel.js';
 import { buildCsr, generateIdentityKey, privateKeyPem } from '../tls/identity.js';
 import type { IdentityStore } from '../tls/store.js';
 import { certify, type PendingCertify } from './certify.js';
