@@ -38,7 +38,7 @@ export async function measure(
   let end = zero;
   let peak = 0;
   const read = (loadgenPid: number) => ({ proxy: cpuMs(trees.flat()), backend: cpuMs([backendPid]), loadgen: cpuMs([loadgenPid]), ...machineCpuMs(), at: performance.now() });
-  const result: LoadResult = await runLoad(config, (phase, loadgenPid) => {
+  const result: LoadResult = await runLoad(config, running.netns, (phase, loadgenPid) => {
     if (phase === 'measuring') {
       trees = running.proxies.map((pid) => processTree(pid));
       start = read(loadgenPid);

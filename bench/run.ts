@@ -3,15 +3,16 @@
 // maximum-sustainable-rate search with the load generator in its own process, and stops it. Writes
 // bench/results/latest.json; a full run also publishes its figures (bench/published/: full.json and the
 // charts, kept in git) and rewrites the generated section of docs/performance.md.
-// Everything listens on free 127.0.0.1 ports, and every step is bounded in time.
+// Everything listens on free 127.0.0.1 ports, except the mesh, which runs inside network namespaces of
+// its own (bench/scenarios/fathom-mesh.ts); every step is bounded in time.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BackendPorts } from './backends/main.js';
 import { measure, proxyRss, type Measurement } from './measure.js';
 import type { LoadConfig } from './loadgen/protocol.js';
-import { killAll, start, type Child } from './lib/processes.js';
+import { startBackend, type Backend } from './lib/backend.js';
+import { killAll } from './lib/processes.js';
 import { processTree, waitForQuiet } from './lib/proc.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { describeMachine } from './report/machine.js';
@@ -25,7 +26,6 @@ import { passes, searchMaxRate } from './search.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results'); // any run's output, not kept in git
 const PUBLISHED = join(ROOT, 'bench/published'); // the full run behind docs/performance.md, kept in git
-const BACKEND = fileURLToPath(new URL('./backends/main.js', import.meta.url));
 const SEARCH = { startRate: 1000, maxRate: 32_000, minRate: 125, p99LimitMs: 10, resolution: 1.1, maxSteps: 10 };
 const DRAIN_MS = 2000;
 /**
@@ -56,37 +56,23 @@ function describeRow(r: ResultRow): string {
   return `p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} p99.9 ${fmt(r.p999_ms)} max ${fmt(r.max_ms)} ms, ${fmt(r.achieved_rps, 0)} rps, ${r.errors} errors${proxy}, loadgen ${fmt(r.loadgen_cpu_ms_per_1k, 0)} ms CPU/1k, background CPU ${fmt(r.background_cpu_pct, 0)} %`;
 }
 
-async function startBackend(payloadBytes: number): Promise<{ child: Child; ports: BackendPorts }> {
-  const child = start('backend', process.execPath, [BACKEND, '--payload', String(payloadBytes)]);
-  const ports = await new Promise<BackendPorts>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`backend not ready: ${child.logs()}`)), 10_000);
-    child.proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('\n')) {
-        clearTimeout(timer);
-        resolve(JSON.parse(out.split('\n')[0]!) as BackendPorts);
-      }
-    });
-    child.proc.once('exit', () => reject(new Error(`backend exited: ${child.logs()}`)));
-  });
-  return { child, ports };
-}
-
-async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOptions, backend: { child: Child; ports: BackendPorts }, tmpDir: string): Promise<ResultRow[]> {
+async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOptions, backend: Backend, tmpDir: string): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
   const running = await scenario.start({
     upstreamPort: protocol === 'http1' ? backend.ports.http : backend.ports.grpc,
     protocol,
     tmpDir,
     fathomNodeArgs: [...opts.proxyNodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [])],
+    payloadBytes: opts.payloadBytes,
   });
+  // The mesh runs a backend of its own, inside its server pod: its CPU is the one to report.
+  const backendPid = running.backendPid ?? backend.child.pid;
   try {
     await sleep(1000); // let start-up settle: the idle figure is the proxy at rest, before any request
     const idleRss = running.proxies.length > 0 ? proxyRss(running.proxies.map((p) => processTree(p))) : null;
     const config = (rate: number, warmupMs: number, durationMs: number): LoadConfig => ({
       protocol,
-      host: '127.0.0.1',
+      host: running.host ?? '127.0.0.1',
       port: running.port,
       path: '/echo',
       payloadBytes: opts.payloadBytes,
@@ -99,7 +85,7 @@ async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOp
       drainMs: DRAIN_MS,
     });
     // A short check first: a scenario that cannot answer correctly is reported failed, not measured.
-    const probe = await measure(scenario.name, protocol, running, config(100, 0, 500), backend.child.pid, idleRss);
+    const probe = await measure(scenario.name, protocol, running, config(100, 0, 500), backendPid, idleRss);
     if (probe.row.errors !== 0) {
       const why = probe.problems.map(([m, n]) => `${m} (×${n})`).join('; ') || 'requests failed';
       throw new Error(`does not forward ${protocol} correctly: ${why}`);
@@ -107,12 +93,12 @@ async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOp
     await running.verify?.();
     const undisturbed = async (rate: number, warmupMs: number, durationMs: number, retry: (m: Measurement) => boolean): Promise<Measurement> => {
       await quiet();
-      let m = await measure(scenario.name, protocol, running, config(rate, warmupMs, durationMs), backend.child.pid, idleRss);
+      let m = await measure(scenario.name, protocol, running, config(rate, warmupMs, durationMs), backendPid, idleRss);
       for (let again = 0; again < retries && (m.row.background_cpu_pct ?? 0) > DISTURBED_PCT && retry(m); again++) {
         log(`  (other jobs used ${fmt(m.row.background_cpu_pct, 0)} % of a core during ${rate} rps: measuring it again)`);
         await sleep(1000);
         await quiet();
-        const next = await measure(scenario.name, protocol, running, config(rate, warmupMs, durationMs), backend.child.pid, idleRss);
+        const next = await measure(scenario.name, protocol, running, config(rate, warmupMs, durationMs), backendPid, idleRss);
         if ((next.row.background_cpu_pct ?? 0) < (m.row.background_cpu_pct ?? 0)) m = next;
       }
       return m;

@@ -1,5 +1,6 @@
 // What a benchmark scenario is: a way to put something (or nothing) between the load generator and the
-// shared backend, started fresh for each protocol, listening on free loopback ports of its own.
+// backend, started fresh for each protocol: on free loopback ports of its own against the shared backend,
+// or (the mesh) in network namespaces of its own with its own backend and the generator inside them.
 
 export type Protocol = 'http1' | 'grpc';
 
@@ -11,11 +12,18 @@ export interface ScenarioContext {
   readonly tmpDir: string;
   /** Extra node flags for Fathom's proxies (e.g. --cpu-prof), from the runner's options. */
   readonly fathomNodeArgs: readonly string[];
+  /** The run's body size, for a scenario that starts a backend of its own. */
+  readonly payloadBytes: number;
 }
 
 export interface RunningScenario {
-  /** Where the load generator connects (127.0.0.1). */
+  /** Where the load generator connects: `host` (default 127.0.0.1) and `port`. */
+  readonly host?: string;
   readonly port: number;
+  /** The network namespace the load generator runs in (`ip netns exec`); default the runner's own. */
+  readonly netns?: string;
+  /** The scenario's own backend, whose CPU is reported instead of the shared backend's. */
+  readonly backendPid?: number;
   /**
    * The proxy processes whose cost is measured, one root pid per proxy (descendants are included, so an
    * nginx master covers its workers). Empty for `direct`. With two proxies (the mesh), RSS is reported
