@@ -18,6 +18,7 @@ import type { ConnectionTracker } from '../transport/connections.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
+import { relayBody } from './relay.js';
 import { requestUpstream } from './upstream.js';
 import type { Http1Pool } from './pool.js';
 
@@ -206,11 +207,11 @@ export class Exchange {
     });
 
     if (hasBody) {
-      // Request trailers (chunked) are relayed once the body ends; this listener runs before pipe's end().
-      req.once('end', () => {
+      // Request trailers (chunked) are relayed once the body ends.
+      relayBody(req, up, () => {
         if (req.rawTrailers.length > 0) up.addTrailers(rawPairs(req.rawTrailers));
+        up.end();
       });
-      req.pipe(up);
     } else {
       up.end();
       req.resume();
@@ -231,12 +232,6 @@ export class Exchange {
       return;
     }
     this.tapResponse(status, upRes.rawHeaders);
-    upRes.once('end', () => {
-      if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
-      this.tapResponseTrailers(upRes.rawTrailers);
-      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
-      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
-    });
     // The endpoint's connection broke mid-body: too late for a status, so the client's connection is
     // cut too (a clean end would pass a truncated body off as complete).
     upRes.once('aborted', () => {
@@ -245,7 +240,13 @@ export class Exchange {
     });
     upRes.once('error', () => res.destroy());
     this.tapBody(upRes);
-    upRes.pipe(res);
+    relayBody(upRes, res, () => {
+      if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
+      this.tapResponseTrailers(upRes.rawTrailers);
+      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
+      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
+      res.end();
+    });
   }
 
   /** The proxy failed the request: answer with a status when we still can, else cut the connection. */
