@@ -14,7 +14,6 @@ import { tapPeers } from '../tap/peers.js';
 import type { TapHeaders } from '../tap/request.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
-import type { ConnectionTracker } from '../transport/connections.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
@@ -25,9 +24,7 @@ import type { Http1Pool } from './pool.js';
 export interface ExchangeOptions {
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
-  readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
-  readonly tracker: ConnectionTracker;
   readonly pool: Http1Pool;
   /** Sessions to meshed peers, over which HTTP/1 requests ride HTTP/2 (outbound with a control plane). */
   readonly h2Pool: Http2Pool | undefined;
@@ -181,15 +178,7 @@ export class Exchange {
     // frames a body without Content-Length as chunked only for some methods, and would send the body of
     // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
     if (chunked) headers.push('Transfer-Encoding', 'chunked');
-    const up = requestUpstream(endpoint, {
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: opts.pool.agent(endpoint),
-      maxHeaderBytes: opts.maxHeaderBytes,
-      connectTimeoutMs: opts.connectTimeoutMs,
-      tracker: opts.tracker,
-    });
+    const up = requestUpstream(endpoint, { method: req.method, path: req.url, headers, agent: opts.pool.agent(endpoint), maxHeaderBytes: opts.maxHeaderBytes });
     this.abort = () => up.destroy();
     up.on('continue', () => this.res.writeContinue());
     up.on('information', (info) => {

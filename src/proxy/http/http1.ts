@@ -134,9 +134,7 @@ export class Http1Proxy {
         series: endpoint.seriesFor(this.opts.metrics, req.headers.host ?? endpoint.addrKey),
         upgrade,
         agent: this.opts.pool.agent(endpoint),
-        connectTimeoutMs: this.opts.connectTimeoutMs,
         maxHeaderBytes: this.opts.maxHeaderBytes,
-        tracker: this.opts.tracker,
         log: this.opts.log,
       });
     });
