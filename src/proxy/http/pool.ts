@@ -180,6 +180,9 @@ export class EndpointConnections {
       return;
     }
     conn.idleUntil = performance.now() + ttl;
+    // node:http leaves the finished request on its socket; http.Agent clears it too. Otherwise an idle
+    // connection keeps that request's whole exchange (both messages, listeners, buffers) alive.
+    (socket as Socket & { _httpMessage: unknown })._httpMessage = null;
     socket.unref();
     this.idle.push(conn);
   }
