@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_FLAGS } from '../src/lib/mesh-names.js';
 import type { BackendPorts } from './backends/main.js';
 import { measure, proxyRss, type Measurement } from './measure.js';
 import type { LoadConfig } from './loadgen/protocol.js';
@@ -79,7 +80,8 @@ async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOp
     upstreamPort: protocol === 'http1' ? backend.ports.http : backend.ports.grpc,
     protocol,
     tmpDir,
-    fathomNodeArgs: [...opts.proxyNodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [])],
+    // The proxy's production node flags first: --proxy-node-flags come after them and override them.
+    fathomNodeArgs: [...PROXY_NODE_FLAGS, ...opts.proxyNodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [])],
   });
   try {
     await sleep(1000); // let start-up settle: the idle figure is the proxy at rest, before any request
