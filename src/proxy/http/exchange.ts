@@ -234,8 +234,7 @@ export class Exchange {
     relayBody(upRes, res, () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
       this.tapResponseTrailers(upRes.rawTrailers);
-      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
-      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
+      this.record({ statusCode: status, grpcStatus: grpcStatusOf(upRes) });
       res.end();
     });
   }
@@ -274,4 +273,15 @@ export class Exchange {
     res.writeHead(mapped.status, headers);
     res.end(body);
   }
+}
+
+/**
+ * The grpc-status of a gRPC response over HTTP/1 (trailers first), as node:http reads it. Only looked up
+ * when the field is there: upRes.headers and .trailers build an object of every field on first use.
+ */
+function grpcStatusOf(upRes: IncomingMessage): number | undefined {
+  let value: string | string[] | undefined;
+  if (headerValue(upRes.rawTrailers, 'grpc-status') !== undefined) value = upRes.trailers['grpc-status'];
+  else if (headerValue(upRes.rawHeaders, 'grpc-status') !== undefined) value = upRes.headers['grpc-status'];
+  return value === undefined ? undefined : Number(value);
 }
