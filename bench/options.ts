@@ -40,7 +40,8 @@ export const USAGE = `usage: npm run bench -- [options]
                           about a third less CPU per call)
   --no-docs / --docs      (do not) rewrite the generated section of docs/performance.md
   --cpu-prof              run fathom-proxy under node --cpu-prof and print its hottest functions
-  --proxy-node-flags "F"  extra node flags for fathom-proxy, e.g. "--max-semi-space-size=2"
+  --proxy-node-flags "F"  extra node flags for fathom-proxy, after (and overriding) its production flags
+                          (PROXY_NODE_FLAGS in src/lib/mesh-names.ts), e.g. "--max-semi-space-size=2"
   --nice N                run everything (generator, backend, every proxy alike) at nice value N, e.g. -5
                           on a machine shared with other jobs (negative values need root)`;
 

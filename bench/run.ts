@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_FLAGS } from '../src/lib/mesh-names.js';
 import { measure, proxyRss, type Measurement } from './measure.js';
 import type { LoadConfig } from './loadgen/protocol.js';
 import { startBackend, type Backend } from './lib/backend.js';
@@ -62,7 +63,8 @@ async function runScenario(scenario: Scenario, protocol: Protocol, opts: BenchOp
     upstreamPort: protocol === 'http1' ? backend.ports.http : backend.ports.grpc,
     protocol,
     tmpDir,
-    fathomNodeArgs: [...opts.proxyNodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [])],
+    // The proxy's production node flags first: --proxy-node-flags come after them and override them.
+    fathomNodeArgs: [...PROXY_NODE_FLAGS, ...opts.proxyNodeFlags, ...(opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(RESULTS, 'profiles')}`] : [])],
     payloadBytes: opts.payloadBytes,
   });
   // The mesh runs a backend of its own, inside its server pod: its CPU is the one to report.

@@ -20,3 +20,15 @@ export const SKIP_OUTBOUND_PORTS_ANNOTATION = 'config.fathom.io/skip-outbound-po
 
 /** Set on a Deployment's pod template by `fathom rollout restart`: a new value rolls the pods. */
 export const RESTARTED_AT_ANNOTATION = 'fathom.io/restartedAt';
+
+/**
+ * Node flags every fathom-proxy process runs with (the local platform's pod spec, the benchmark, the
+ * tests; bin/fathom-proxy's shebang repeats them for direct runs). Nearly everything a proxy allocates is
+ * garbage once its request ends, so V8's young generation is kept at 1 MB per semi-space (by default it
+ * grows to 16) and V8 does not move allocation sites straight to the old generation when their objects
+ * outlive a scavenge: with so small a young generation, per-connection objects that live until the
+ * connection's next request qualify, and the old generation then fills with garbage between full
+ * collections. At 1000 HTTP/1 requests/s the peak RSS went from 89 to 68 MB at no CPU cost
+ * (docs/performance.md, optimisation log).
+ */
+export const PROXY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-allocation-site-pretenuring'];

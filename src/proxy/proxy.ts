@@ -47,7 +47,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
     const outbound = direction === 'outbound';
     // Only the outbound side opens mTLS: the inbound side's upstream is the app, over loopback.
     const store = outbound ? mesh?.store : undefined;
-    const h1Pool = new Http1Pool(config.poolIdleTimeoutMs, store);
+    const h1Pool = new Http1Pool({ idleTimeoutMs: config.poolIdleTimeoutMs, connectTimeoutMs, tracker, store });
     const h2Pool = new Http2Pool({
       connectTimeoutMs,
       idleTimeoutMs: config.poolIdleTimeoutMs,
@@ -68,9 +68,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
       log: logger(direction),
       http1: new Http1Proxy({
         metrics,
-        tracker,
         log: logger(`${direction}-http1`),
-        connectTimeoutMs,
         maxHeaderBytes: config.maxHeaderBytes,
         headersTimeoutMs: config.headersTimeoutMs,
         idleTimeoutMs: config.idleTimeoutMs,
@@ -82,9 +80,7 @@ export async function startProxy(config: ProxyConfig, log: Logger = logger('prox
       }),
       http2: new Http2Proxy({
         metrics,
-        tracker,
         log: logger(`${direction}-http2`),
-        connectTimeoutMs,
         maxHeaderBytes: config.maxHeaderBytes,
         idleTimeoutMs: config.idleTimeoutMs,
         limits,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { MemoryPlatform } from '../../src/platform/memory/memory-platform.js';
 import type { PodInput, ServiceInput } from '../../src/platform/memory/state.js';
+import { PROXY_NODE_FLAGS } from '../../src/lib/mesh-names.js';
 import { parseExposition, type Sample } from '../../src/lib/prom-text.js';
 import { startController, type InProcessController } from './controller.js';
 import type { CleanupScope, Netns } from './netns.js';
@@ -136,7 +137,7 @@ export class Pod {
     const relay = `require('node:net').createServer((c) => { const u = require('node:net').connect(${JSON.stringify(mesh.bridgePath)}); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); c.pipe(u).pipe(c); }).listen(${RELAY_PORT}, '127.0.0.1');`;
     ns.spawn(process.execPath, ['-e', relay], { stdio: 'ignore' });
 
-    const proxy = ns.spawn(process.execPath, [...(opts.nodeArgs ?? []), PROXY_BIN], {
+    const proxy = ns.spawn(process.execPath, [...PROXY_NODE_FLAGS, ...(opts.nodeArgs ?? []), PROXY_BIN], {
       uid: PROXY_UID,
       cwd: dir,
       env: {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { PROXY_NODE_FLAGS } from '../../src/lib/mesh-names.js';
 import { parseExposition, type Sample } from '../../src/lib/prom-text.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -38,7 +39,7 @@ export async function startProxyProcess(env: Record<string, string> = {}, opts: 
   const inboundPort = await freePort(host);
   const outboundPort = await freePort(host);
   const adminPort = await freePort(host);
-  const child = spawn(process.execPath, [PROXY_BIN], {
+  const child = spawn(process.execPath, [...PROXY_NODE_FLAGS, PROXY_BIN], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       FATHOM_PROXY_INBOUND_ADDR: `${host}:${inboundPort}`,

@@ -117,6 +117,20 @@ function route(req: IncomingMessage, res: ServerResponse, record: RecordedReques
       res.end();
       return;
     }
+    case '/grpc-status': {
+      // gRPC's status the way an HTTP/1 answer carries it: in the trailers, or in the head of an empty one.
+      req.resume();
+      const code = url.searchParams.get('code') ?? '0';
+      if (url.searchParams.get('in') === 'head') {
+        res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': code, 'content-length': '0' });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/grpc', trailer: 'grpc-status' });
+      res.addTrailers({ 'grpc-status': code });
+      res.end('x');
+      return;
+    }
     case '/reject-body':
       // Refuses an upload without reading it (what a server does after Expect: 100-continue it dislikes).
       res.writeHead(413, { 'content-type': 'text/plain', 'content-length': '9', connection: 'close' });
@@ -469,6 +483,17 @@ describe('HTTP/1 through the proxy', () => {
     const samples = await proxy.metrics();
     const series = samples.find((s) => s.name === 'request_total' && s.labels.direction === 'outbound');
     assert.equal(series?.labels.target_addr, `${LOOPBACK}:${backend.port}`);
+  });
+
+  test('metrics: a grpc-status in the trailers or the head of an HTTP/1 response classifies it', async () => {
+    const count = (code: string, classification: string) => proxy.metric('response_total', { direction: 'outbound', status_code: '200', grpc_status: code, classification });
+    const before = { trailers: await count('14', 'failure'), head: await count('5', 'success') };
+    const inTrailers = await send(proxy.outboundPort, '/grpc-status?code=14', { headers: { te: 'trailers' } });
+    assert.equal(inTrailers.trailers['grpc-status'], '14');
+    const inHead = await send(proxy.outboundPort, '/grpc-status?code=5&in=head');
+    assert.equal(inHead.headers['grpc-status'], '5');
+    assert.equal((await count('14', 'failure')) - before.trailers, 1);
+    assert.equal((await count('5', 'success')) - before.head, 1);
   });
 
   test('a refused protocol switch is answered and closed, never turned into a raw tunnel', async () => {

@@ -1,6 +1,7 @@
 // What meshing adds to a pod: the proxy's environment in controller and standalone mode, init and proxy containers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PROXY_NODE_FLAGS } from '../../lib/mesh-names.js';
 import { makeConfig } from './config.js';
 import { initContainer, proxyContainer, proxyEnv } from './mesh.js';
 
@@ -39,6 +40,7 @@ test('the init step carries the skip annotations; the proxy runs as 2102 and is 
   assert.deepEqual(initContainer(config, pod, '/usr/bin/node').args, ['init', '--skip-outbound-ports', '25']);
   const proxy = proxyContainer(config, pod, '/t/token', '/usr/bin/node');
   assert.equal(proxy.name, 'fathom-proxy');
+  assert.deepEqual(proxy.command, ['/usr/bin/node', ...PROXY_NODE_FLAGS, `${config.installDir}/bin/fathom-proxy`]);
   assert.deepEqual(proxy.securityContext, { runAsUser: 2102, runAsGroup: 2102 });
   assert.deepEqual(proxy.readinessProbe?.httpGet, { path: '/ready', port: 4191 });
 });

@@ -6,6 +6,7 @@ import {
   INJECT_ANNOTATION,
   PROXY_CONTAINER,
   PROXY_LOG_LEVEL_ANNOTATION,
+  PROXY_NODE_FLAGS,
   PROXY_PORTS,
   PROXY_UID,
   SKIP_INBOUND_PORTS_ANNOTATION,
@@ -83,7 +84,7 @@ export function proxyContainer(config: LocalConfig, pod: MeshedPod, tokenFile: s
   return {
     name: PROXY_CONTAINER,
     image: 'fathom/proxy',
-    command: [node, `${config.installDir}/bin/fathom-proxy`],
+    command: [node, ...PROXY_NODE_FLAGS, `${config.installDir}/bin/fathom-proxy`],
     workingDir: '/',
     env: Object.entries(env).map(([name, value]) => ({ name, value })),
     ports: [

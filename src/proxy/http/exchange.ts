@@ -14,19 +14,17 @@ import { tapPeers } from '../tap/peers.js';
 import type { TapHeaders } from '../tap/request.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
-import type { ConnectionTracker } from '../transport/connections.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
+import { relayBody } from './relay.js';
 import { requestUpstream } from './upstream.js';
 import type { Http1Pool } from './pool.js';
 
 export interface ExchangeOptions {
   readonly metrics: ProxyMetrics;
   readonly log: Logger;
-  readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
-  readonly tracker: ConnectionTracker;
   readonly pool: Http1Pool;
   /** Sessions to meshed peers, over which HTTP/1 requests ride HTTP/2 (outbound with a control plane). */
   readonly h2Pool: Http2Pool | undefined;
@@ -145,7 +143,9 @@ export class Exchange {
       this.series = this.target.selector.failureSeries(this.opts.metrics, this.authority ?? '');
       this.series.request();
     }
-    this.series.response({ ...r, latencyMs: performance.now() - this.start });
+    // One object shape for every call: a spread of the callers' differently shaped objects made V8 clone
+    // through its slow path, which left garbage in the old generation (docs/performance.md, optimisation log).
+    this.series.response({ statusCode: r.statusCode, grpcStatus: r.grpcStatus, error: r.error, classification: r.classification, latencyMs: performance.now() - this.start });
     if (this.tapId) {
       // HTTP/1 has no resets: a client that left is CANCEL, a response cut short INTERNAL_ERROR.
       const reset = r.error === undefined ? undefined : r.error === 'ECLIENTCLOSED' ? h2.NGHTTP2_CANCEL : h2.NGHTTP2_INTERNAL_ERROR;
@@ -180,15 +180,7 @@ export class Exchange {
     // frames a body without Content-Length as chunked only for some methods, and would send the body of
     // a GET, HEAD, DELETE or OPTIONS unframed, for the endpoint to read as the next request.
     if (chunked) headers.push('Transfer-Encoding', 'chunked');
-    const up = requestUpstream(endpoint, {
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: opts.pool.agent(endpoint),
-      maxHeaderBytes: opts.maxHeaderBytes,
-      connectTimeoutMs: opts.connectTimeoutMs,
-      tracker: opts.tracker,
-    });
+    const up = requestUpstream(endpoint, { method: req.method, path: req.url, headers, agent: opts.pool.agent(endpoint), maxHeaderBytes: opts.maxHeaderBytes });
     this.abort = () => up.destroy();
     up.on('continue', () => this.res.writeContinue());
     up.on('information', (info) => {
@@ -206,11 +198,11 @@ export class Exchange {
     });
 
     if (hasBody) {
-      // Request trailers (chunked) are relayed once the body ends; this listener runs before pipe's end().
-      req.once('end', () => {
+      // Request trailers (chunked) are relayed once the body ends.
+      relayBody(req, up, () => {
         if (req.rawTrailers.length > 0) up.addTrailers(rawPairs(req.rawTrailers));
+        up.end();
       });
-      req.pipe(up);
     } else {
       up.end();
       req.resume();
@@ -231,12 +223,6 @@ export class Exchange {
       return;
     }
     this.tapResponse(status, upRes.rawHeaders);
-    upRes.once('end', () => {
-      if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
-      this.tapResponseTrailers(upRes.rawTrailers);
-      const grpc = upRes.trailers['grpc-status'] ?? upRes.headers['grpc-status'];
-      this.record({ statusCode: status, grpcStatus: grpc === undefined ? undefined : Number(grpc) });
-    });
     // The endpoint's connection broke mid-body: too late for a status, so the client's connection is
     // cut too (a clean end would pass a truncated body off as complete).
     upRes.once('aborted', () => {
@@ -245,7 +231,12 @@ export class Exchange {
     });
     upRes.once('error', () => res.destroy());
     this.tapBody(upRes);
-    upRes.pipe(res);
+    relayBody(upRes, res, () => {
+      if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
+      this.tapResponseTrailers(upRes.rawTrailers);
+      this.record({ statusCode: status, grpcStatus: grpcStatusOf(upRes) });
+      res.end();
+    });
   }
 
   /** The proxy failed the request: answer with a status when we still can, else cut the connection. */
@@ -282,4 +273,15 @@ export class Exchange {
     res.writeHead(mapped.status, headers);
     res.end(body);
   }
+}
+
+/**
+ * The grpc-status of a gRPC response over HTTP/1 (trailers first), as node:http reads it. Only looked up
+ * when the field is there: upRes.headers and .trailers build an object of every field on first use.
+ */
+function grpcStatusOf(upRes: IncomingMessage): number | undefined {
+  let value: string | string[] | undefined;
+  if (headerValue(upRes.rawTrailers, 'grpc-status') !== undefined) value = upRes.trailers['grpc-status'];
+  else if (headerValue(upRes.rawHeaders, 'grpc-status') !== undefined) value = upRes.headers['grpc-status'];
+  return value === undefined ? undefined : Number(value);
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REFUSAL_TABLE } from './errors.js';
-import { canonicalContentLength, countHeader, forwardableHeaders, headerValue, MAX_HEADER_FIELDS, requestProblem } from './headers.js';
+import { canonicalContentLength, countHeader, equalsLower, forwardableHeaders, headerValue, MAX_HEADER_FIELDS, requestProblem } from './headers.js';
 
 const raw = (...pairs: string[]) => pairs;
 
@@ -41,6 +41,19 @@ test('forwardableHeaders with keepUpgrade keeps Upgrade and sends Connection: Up
   const input = raw('Host', 'a', 'Connection', 'Upgrade, X-Hop', 'Upgrade', 'websocket', 'X-Hop', '1', 'Sec-WebSocket-Key', 'k');
   assert.deepEqual(forwardableHeaders(input, true), ['Host', 'a', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k', 'Connection', 'Upgrade']);
   assert.deepEqual(forwardableHeaders(input), ['Host', 'a', 'Sec-WebSocket-Key', 'k']);
+});
+
+test('forwardableHeaders drops the named field in any case (inbound: fathom-client-id)', () => {
+  assert.deepEqual(forwardableHeaders(raw('Fathom-Client-ID', 'forged', 'A', '1', 'fathom-client-id', 'x'), false, 'fathom-client-id'), ['A', '1']);
+});
+
+test('equalsLower folds the case of letters only', () => {
+  assert.ok(equalsLower('Keep-Alive', 'keep-alive'));
+  assert.ok(equalsLower('TRANSFER-ENCODING', 'transfer-encoding'));
+  assert.ok(!equalsLower('keep\ralive', 'keep-alive'), 'CR is not a "-" in another case');
+  assert.ok(!equalsLower('te@', 'te`'));
+  assert.ok(!equalsLower('Connection ', 'connection'));
+  assert.ok(!equalsLower('connectio', 'connection'));
 });
 
 test('countHeader and headerValue match names case-insensitively', () => {

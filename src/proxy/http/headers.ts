@@ -7,8 +7,33 @@ import { REFUSAL_TABLE, type Refusal } from './errors.js';
 /** Fields that describe one connection, never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade']);
 
+/** HOP_BY_HOP by name length, so that most names are ruled out by their length alone. */
+const HOP_BY_HOP_BY_LENGTH: Array<string[] | undefined> = [];
+for (const name of HOP_BY_HOP) (HOP_BY_HOP_BY_LENGTH[name.length] ??= []).push(name);
+
 /** Set by the inbound proxy on requests to the app: the client's verified identity. Never taken from a client. */
 export const CLIENT_ID_HEADER = 'fathom-client-id';
+
+/**
+ * Whether `name` equals `lower` (a lower-case name) ignoring ASCII case, without allocating: the per-request
+ * header scans ran toLowerCase() on every field name (docs/performance.md, optimisation log).
+ */
+export function equalsLower(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    if (c !== l && !(l >= 0x61 && l <= 0x7a && c === l - 0x20)) return false;
+  }
+  return true;
+}
+
+/** The hop-by-hop field `name` is, in lower case, or undefined. */
+function hopByHop(name: string): string | undefined {
+  const candidates = HOP_BY_HOP_BY_LENGTH[name.length];
+  if (candidates !== undefined) for (const c of candidates) if (equalsLower(name, c)) return c;
+  return undefined;
+}
 
 /**
  * Copies raw headers (name, value, name, value, ...) without hop-by-hop fields.
@@ -18,25 +43,26 @@ export const CLIENT_ID_HEADER = 'fathom-client-id';
  * `Connection: host` is ignored: naming Host would make the proxy send a request without its authority.
  */
 export function forwardableHeaders(raw: readonly string[], keepUpgrade = false, drop?: string): string[] {
+  // Names the Connection header lists; hop-by-hop ones are dropped below anyway.
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
+    if (equalsLower(raw[i]!, 'connection')) {
       for (const token of raw[i + 1]!.split(',')) {
         const t = token.trim().toLowerCase();
-        if (t !== '' && t !== 'host' && !(keepUpgrade && t === 'upgrade')) (named ??= new Set()).add(t);
+        if (t !== '' && t !== 'host' && !HOP_BY_HOP.has(t)) (named ??= new Set()).add(t);
       }
     }
   }
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'te' && raw[i + 1]!.trim().toLowerCase() === 'trailers') out.push(name, raw[i + 1]!);
-      else if (keepUpgrade && lower === 'upgrade') out.push(name, raw[i + 1]!);
+    const hop = hopByHop(name);
+    if (hop !== undefined) {
+      if (hop === 'te' && raw[i + 1]!.trim().toLowerCase() === 'trailers') out.push(name, raw[i + 1]!);
+      else if (keepUpgrade && hop === 'upgrade') out.push(name, raw[i + 1]!);
       continue;
     }
-    if (named?.has(lower) || lower === drop) continue;
+    if (named?.has(name.toLowerCase()) || (drop !== undefined && equalsLower(name, drop))) continue;
     out.push(name, raw[i + 1]!);
   }
   if (keepUpgrade) out.push('Connection', 'Upgrade');
@@ -50,7 +76,7 @@ export function forwardableHeaders(raw: readonly string[], keepUpgrade = false, 
 export function canonicalContentLength(raw: string[]): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const v = raw[i + 1]!;
-    if (v.length > 1 && v.charCodeAt(0) === 0x30 && raw[i]!.length === 14 && raw[i]!.toLowerCase() === 'content-length') {
+    if (v.length > 1 && v.charCodeAt(0) === 0x30 && equalsLower(raw[i]!, 'content-length')) {
       raw[i + 1] = v.replace(/^0+(?=\d)/, '');
     }
   }
@@ -61,7 +87,7 @@ export function canonicalContentLength(raw: string[]): string[] {
 export function countHeader(raw: readonly string[], lowerName: string): number {
   let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === lowerName.length && raw[i]!.toLowerCase() === lowerName) n++;
+    if (equalsLower(raw[i]!, lowerName)) n++;
   }
   return n;
 }
@@ -69,7 +95,7 @@ export function countHeader(raw: readonly string[], lowerName: string): number {
 /** The first value of a field in raw headers. */
 export function headerValue(raw: readonly string[], lowerName: string): string | undefined {
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length === lowerName.length && raw[i]!.toLowerCase() === lowerName) return raw[i + 1];
+    if (equalsLower(raw[i]!, lowerName)) return raw[i + 1];
   }
   return undefined;
 }

@@ -17,6 +17,23 @@ export interface Http1Options extends ExchangeOptions {
 
 const targets = new WeakMap<Socket, HttpTarget>();
 
+/**
+ * Responses not yet finished on each client connection (pipelining may queue several); see onClientError.
+ * A plain array, not a Set: a Set shrinks its table when emptied, a new allocation per request that the
+ * long-lived Set keeps past a scavenge (docs/performance.md, optimisation log).
+ */
+const responding = new WeakMap<Socket, ServerResponse[]>();
+
+/** A response closed: it no longer counts on its connection. One function for all (no closure per request). */
+function forgetResponse(this: ServerResponse): void {
+  const unfinished = responding.get(this.req.socket) ?? [];
+  const i = unfinished.indexOf(this);
+  if (i < 0) return;
+  // Order does not matter (see onClientError): the last one fills the gap, then pop (no allocation).
+  unfinished[i] = unfinished[unfinished.length - 1]!;
+  unfinished.pop();
+}
+
 /** A complete error response written straight to a socket (no response object exists). */
 function rawErrorResponse(status: number, reason: string): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nfathom-proxy-error: ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
@@ -24,8 +41,6 @@ function rawErrorResponse(status: number, reason: string): string {
 
 export class Http1Proxy {
   readonly server: Server;
-  /** Responses not yet finished on each client connection (pipelining may queue several); see onClientError. */
-  private readonly responding = new WeakMap<Socket, Set<ServerResponse>>();
   /**
    * Connections on which a request was refused. The parser goes on reading requests pipelined behind
    * the refused one; none of them may reach the endpoint (the connection closes after the refusal).
@@ -87,10 +102,10 @@ export class Http1Proxy {
       return;
     }
     res.sendDate = false; // the endpoint's Date header, if any, passes through
-    let unfinished = this.responding.get(socket);
-    if (!unfinished) this.responding.set(socket, (unfinished = new Set()));
-    unfinished.add(res);
-    res.once('close', () => unfinished.delete(res));
+    let unfinished = responding.get(socket);
+    if (!unfinished) responding.set(socket, (unfinished = []));
+    unfinished.push(res);
+    res.on('close', forgetResponse);
     const problem = requestProblem(req.rawHeaders, req.httpVersion);
     if (problem) {
       this.refused.add(socket);
@@ -134,9 +149,7 @@ export class Http1Proxy {
         series: endpoint.seriesFor(this.opts.metrics, req.headers.host ?? endpoint.addrKey),
         upgrade,
         agent: this.opts.pool.agent(endpoint),
-        connectTimeoutMs: this.opts.connectTimeoutMs,
         maxHeaderBytes: this.opts.maxHeaderBytes,
-        tracker: this.opts.tracker,
         log: this.opts.log,
       });
     });
@@ -149,7 +162,7 @@ export class Http1Proxy {
    */
   private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.opts.log.debug('rejected HTTP/1 input', { error: err.code ?? err.message });
-    const unfinished = [...(this.responding.get(socket) ?? [])];
+    const unfinished = [...(responding.get(socket) ?? [])];
     if (err.code === 'HPE_CLOSED_CONNECTION') {
       // Bytes after a request that closes the connection (Connection: close, HTTP/1.0): RFC 9112 §9.6
       // lets us ignore them. The request before them still gets its response, then the connection ends.

@@ -13,7 +13,6 @@ import { splice } from '../tcp/forward.js';
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { CLIENT_ID_HEADER, forwardableHeaders, headerValue } from './headers.js';
 import { requestUpstream } from './upstream.js';
-import type { ConnectionTracker } from '../transport/connections.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 
 export interface TunnelOptions {
@@ -28,9 +27,7 @@ export interface TunnelOptions {
   readonly upgrade: boolean;
   /** The endpoint's connection pool: a refused switch leaves a reusable connection behind. */
   readonly agent: Agent;
-  readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
-  readonly tracker: ConnectionTracker;
   readonly log: Logger;
 }
 
@@ -53,15 +50,7 @@ export function openTunnel(req: IncomingMessage, client: Socket, head: Buffer, o
   series.request();
   client.pause();
 
-  const up = requestUpstream(endpoint, {
-    method: req.method,
-    path: req.url,
-    headers,
-    agent: opts.agent,
-    maxHeaderBytes: opts.maxHeaderBytes,
-    connectTimeoutMs: opts.connectTimeoutMs,
-    tracker: opts.tracker,
-  });
+  const up = requestUpstream(endpoint, { method: req.method, path: req.url, headers, agent: opts.agent, maxHeaderBytes: opts.maxHeaderBytes });
   up.on('error', (err: NodeJS.ErrnoException) => {
     const mapped = errorResponse(err);
     opts.log.debug('tunnel failed', { target: endpoint.addrKey, error: err.code ?? err.message });

@@ -44,14 +44,12 @@ before(async () => {
   const limits = { maxHeaderListSize: 64 * 1024, maxConcurrentStreams: 100 };
   proxy = new Http2Proxy({
     metrics,
-    tracker,
     log: logger('test'),
-    connectTimeoutMs: 1000,
     maxHeaderBytes: 64 * 1024,
     idleTimeoutMs: 60_000,
     limits,
     pool: new Http2Pool({ connectTimeoutMs: 1000, idleTimeoutMs: 3000, sessionOptions: clientSessionOptions(limits), tracker, log: logger('test'), store: undefined }),
-    h1Pool: new Http1Pool(3000),
+    h1Pool: new Http1Pool({ idleTimeoutMs: 3000, connectTimeoutMs: 1000, tracker }),
     inbound: false,
   });
   const key = `127.0.0.1:${endpoint.port}`;

@@ -28,7 +28,6 @@ import type { Http1Pool } from '../http/pool.js';
 import type { ProxyMetrics } from '../metrics/registry.js';
 import type { TapHub } from '../tap/hub.js';
 import type { HttpTarget } from '../target/selector.js';
-import type { ConnectionTracker } from '../transport/connections.js';
 import { Exchange } from './exchange.js';
 import { upstreamRequestHeaders } from './headers.js';
 import { closeAfterFin, CONNECTION_WINDOW, serverSessionOptions, SessionGuard, type Http2Limits } from './limits.js';
@@ -37,9 +36,7 @@ import type { Http2Pool } from './pool.js';
 
 export interface Http2Options {
   readonly metrics: ProxyMetrics;
-  readonly tracker: ConnectionTracker;
   readonly log: Logger;
-  readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
   /** A client connection without streams for this long gets GOAWAY. */
   readonly idleTimeoutMs: number;
@@ -174,8 +171,6 @@ class Connection {
           authority: request.authority,
           metrics: opts.metrics,
           pool: opts.h1Pool,
-          tracker: opts.tracker,
-          connectTimeoutMs: opts.connectTimeoutMs,
           maxHeaderBytes: opts.maxHeaderBytes,
           log: opts.log,
           tap: opts.tap,

@@ -2,22 +2,20 @@
 // `fathom-orig-proto` carries an HTTP/1 request that the peer's outbound proxy upgraded, so it goes to the
 // app as HTTP/1.1 over a pooled connection (Host from :authority, a body without Content-Length chunked),
 // and the app's HTTP/1 response returns as HTTP/2 with the marker echoed, for the peer to restore HTTP/1.
-import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../lib/log.js';
 import { errorResponse } from '../http/errors.js';
 import { forwardableHeaders, headerValue, rawPairs } from '../http/headers.js';
 import { ORIG_PROTO_HEADER } from '../http/orig-proto.js';
 import type { Http1Pool } from '../http/pool.js';
+import { requestUpstream } from '../http/upstream.js';
 import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
 import type { TapHub, TapId } from '../tap/hub.js';
 import { tapPeers } from '../tap/peers.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import type { HttpTarget, Selected } from '../target/selector.js';
-import { afterPendingIo } from '../transport/connect.js';
-import type { ConnectionTracker } from '../transport/connections.js';
 import { grpcStatusOf, isGrpc } from './headers.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
@@ -27,8 +25,6 @@ export interface DowngradeContext {
   readonly authority: string | undefined;
   readonly metrics: ProxyMetrics;
   readonly pool: Http1Pool;
-  readonly tracker: ConnectionTracker;
-  readonly connectTimeoutMs: number;
   readonly maxHeaderBytes: number;
   readonly log: Logger;
   /** Where requests are reported while someone taps this proxy (read as `tap?.active`: idle, nothing more). */
@@ -96,27 +92,8 @@ export class DowngradeExchange {
   private send(endpoint: EndpointTarget): void {
     const { down, ctx } = this;
     const request = http1Request(this.fields, this.origProto, this.endStream);
-    const up = httpRequest({
-      host: endpoint.addr.host,
-      port: endpoint.addr.port,
-      method: request.method,
-      path: request.path,
-      headers: request.headers as unknown as Record<string, string>,
-      setHost: false,
-      agent: ctx.pool.agent(endpoint),
-      maxHeaderSize: ctx.maxHeaderBytes,
-      joinDuplicateHeaders: false,
-    });
+    const up = requestUpstream(endpoint, { method: request.method, path: request.path, headers: request.headers, agent: ctx.pool.agent(endpoint), maxHeaderBytes: ctx.maxHeaderBytes });
     this.up = up;
-    up.maxHeadersCount = 0;
-    up.once('socket', (socket: Socket) => {
-      if (!socket.connecting) return;
-      ctx.tracker.track(socket, endpoint.connLabels);
-      const timeout = () => afterPendingIo(() => socket.connecting && up.destroy(Object.assign(new Error(`connect timed out after ${ctx.connectTimeoutMs}ms`), { code: 'ECONNECTTIMEOUT' })));
-      const timer = setTimeout(timeout, ctx.connectTimeoutMs);
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
     up.on('continue', () => {
       if (!down.headersSent && !down.destroyed) down.additionalHeaders({ ':status': 100 });
     });
