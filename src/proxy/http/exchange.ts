@@ -17,7 +17,7 @@ import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
-import { relayBody } from './relay.js';
+import { relay } from '../http2/relay.js';
 import { requestUpstream } from './upstream.js';
 import type { Http1Pool } from './pool.js';
 
@@ -199,7 +199,7 @@ export class Exchange {
 
     if (hasBody) {
       // Request trailers (chunked) are relayed once the body ends.
-      relayBody(req, up, () => {
+      relay(req, up, () => {
         if (req.rawTrailers.length > 0) up.addTrailers(rawPairs(req.rawTrailers));
         up.end();
       });
@@ -231,7 +231,7 @@ export class Exchange {
     });
     upRes.once('error', () => res.destroy());
     this.tapBody(upRes);
-    relayBody(upRes, res, () => {
+    relay(upRes, res, () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
       this.tapResponseTrailers(upRes.rawTrailers);
       this.record({ statusCode: status, grpcStatus: grpcStatusOf(upRes) });
