@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { FathomError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Http2Pool } from '../http2/pool.js';
+import { relay } from '../http2/relay.js';
 import type { HttpResponse, HttpSeries, ProxyMetrics } from '../metrics/registry.js';
 import type { TapHub, TapId } from '../tap/hub.js';
 import { tapPeers } from '../tap/peers.js';
@@ -17,7 +18,6 @@ import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/
 import { errorResponse, REFUSAL_TABLE } from './errors.js';
 import { canonicalContentLength, CLIENT_ID_HEADER, forwardableHeaders, headerValue, rawPairs, rawToObject } from './headers.js';
 import { sendUpgraded } from './orig-proto.js';
-import { relay } from '../http2/relay.js';
 import { requestUpstream } from './upstream.js';
 import type { Http1Pool } from './pool.js';
 
@@ -234,7 +234,7 @@ export class Exchange {
     relay(upRes, res, () => {
       if (upRes.rawTrailers.length > 0) res.addTrailers(rawPairs(upRes.rawTrailers));
       this.tapResponseTrailers(upRes.rawTrailers);
-      this.record({ statusCode: status, grpcStatus: grpcStatusOf(upRes) });
+      this.record({ statusCode: status, grpcStatus: responseGrpcStatus(upRes) });
       res.end();
     });
   }
@@ -279,7 +279,7 @@ export class Exchange {
  * The grpc-status of a gRPC response over HTTP/1 (trailers first), as node:http reads it. Only looked up
  * when the field is there: upRes.headers and .trailers build an object of every field on first use.
  */
-function grpcStatusOf(upRes: IncomingMessage): number | undefined {
+function responseGrpcStatus(upRes: IncomingMessage): number | undefined {
   let value: string | string[] | undefined;
   if (headerValue(upRes.rawTrailers, 'grpc-status') !== undefined) value = upRes.trailers['grpc-status'];
   else if (headerValue(upRes.rawHeaders, 'grpc-status') !== undefined) value = upRes.headers['grpc-status'];

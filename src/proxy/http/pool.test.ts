@@ -121,6 +121,15 @@ test('a keep-alive timeout under two seconds leaves no margin: the connection is
   pool.destroy();
 });
 
+test('an idle timeout of 0 keeps idle connections until the server closes them, hints aside (as http.Agent)', async () => {
+  const { pool } = newPool(0);
+  const first = await get(pool, '/?keep-alive=timeout%3D2');
+  await sleep(1100); // past what the hint would allow with a timeout of our own
+  const second = await get(pool);
+  assert.ok(second.reused && second.peerPort === first.peerPort);
+  pool.destroy();
+});
+
 test('closeIdle closes idle connections; the next request opens a new one', async () => {
   const { pool } = newPool();
   const first = await get(pool);

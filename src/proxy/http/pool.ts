@@ -19,9 +19,10 @@ import { ALPN_HTTP1, outboundClientOptions } from '../tls/context.js';
 import type { IdentityStore } from '../tls/store.js';
 import { afterPendingIo } from '../transport/connect.js';
 import type { ConnectionTracker } from '../transport/connections.js';
+import { equalsLower } from './headers.js';
 
 export interface Http1PoolOptions {
-  /** How long a connection may stay idle in the pool. */
+  /** How long a connection may stay idle in the pool; 0: until the server closes it (as http.Agent). */
   readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
   /** Counts each new connection in the transport metrics. */
@@ -166,7 +167,7 @@ export class EndpointConnections {
     socket.on('error', conn.listeners.error);
     socket.on('agentRemove', conn.listeners.agentRemove);
     this.open.add(conn);
-    this.sweeper ??= setInterval(() => this.sweep(), Math.min(1000, opts.idleTimeoutMs)).unref();
+    if (opts.idleTimeoutMs > 0) this.sweeper ??= setInterval(() => this.sweep(), Math.max(100, Math.min(1000, opts.idleTimeoutMs))).unref();
     return conn;
   }
 
@@ -187,19 +188,24 @@ export class EndpointConnections {
     this.idle.push(conn);
   }
 
-  /** How long the connection may idle: our timeout, or less when the server announced a shorter one. */
+  /**
+   * How long the connection may idle: our timeout, or less when the server announced a shorter one. As
+   * http.Agent: a hint under a second leaves no margin (not kept), and with no timeout of ours, a hint
+   * does not set one.
+   */
   private idleTtl(req: ClientRequest | undefined): number {
+    const ours = this.opts.idleTimeoutMs > 0 ? this.opts.idleTimeoutMs : Infinity;
     // ClientRequest.res: the response node:http parsed on this connection (what http.Agent reads too).
     const raw = (req as { res?: IncomingMessage | null } | undefined)?.res?.rawHeaders;
-    if (raw !== undefined) {
-      for (let i = 0; i < raw.length; i += 2) {
-        if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'keep-alive') continue;
-        const hint = /^timeout=(\d+)/.exec(raw[i + 1]!)?.[1];
-        if (hint !== undefined) return Math.min(this.opts.idleTimeoutMs, Number(hint) * 1000 - SERVER_HINT_MARGIN_MS);
-        break;
-      }
+    if (raw === undefined) return ours;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (!equalsLower(raw[i]!, 'keep-alive')) continue;
+      const hint = /^timeout=(\d+)/.exec(raw[i + 1]!)?.[1];
+      if (hint === undefined) break;
+      const hintMs = Number(hint) * 1000 - SERVER_HINT_MARGIN_MS;
+      return hintMs <= 0 ? 0 : Math.min(ours, this.opts.idleTimeoutMs > 0 ? hintMs : Infinity);
     }
-    return this.opts.idleTimeoutMs;
+    return ours;
   }
 
   private forget(conn: Connection): void {
