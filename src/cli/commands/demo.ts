@@ -16,7 +16,7 @@ import { assertRequirements } from '../../platform/local/requirements.js';
 import { loadSnapshot } from '../../platform/local/snapshot.js';
 import { deploymentCounts, podStatusText } from '../../platform/local/views.js';
 import { ApiClient } from '../api-client.js';
-import { defineCommand, EXIT_OK, stringFlag, UsageError, type FlagValues } from '../command.js';
+import { defineCommand, EXIT_OK, type FlagValues } from '../command.js';
 import type { CommandIO } from '../io.js';
 import { run as applyRun } from './apply.js';
 import { run as deleteRun } from './delete.js';
@@ -26,7 +26,7 @@ import { commands } from './index.js';
 import { run as injectRun } from './inject.js';
 import { run as logsRun } from './logs.js';
 import { run as statRun } from './stat.js';
-import { command as upCommand, run as upRun, type UpArgs } from './up.js';
+import { bindUpFlags, command as upCommand, run as upRun, type UpArgs } from './up.js';
 
 const NAMESPACE = 'nodevoto';
 const APP_DIR = join(INSTALL_DIR, 'examples', NAMESPACE);
@@ -358,26 +358,8 @@ class Capture extends Writable {
   }
 }
 
-function portFlag(flags: FlagValues, name: string, flag: string): number | undefined {
-  const text = stringFlag(flags, name);
-  const port = text === undefined ? undefined : Number(text);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`invalid ${flag} "${text}": expected 1-65535`);
-  return port;
-}
-
 function bind(_operands: readonly string[], flags: FlagValues): DemoArgs {
-  return {
-    detach: flags['detach'] === true,
-    up: {
-      stateDir: stringFlag(flags, 'stateDir'),
-      tag: stringFlag(flags, 'tag'),
-      podCidr: stringFlag(flags, 'podCidr'),
-      serviceCidr: stringFlag(flags, 'serviceCidr'),
-      prometheusPort: portFlag(flags, 'prometheusPort', '--prometheus-port'),
-      apiPort: portFlag(flags, 'apiPort', '--api-port'),
-      dashboardPort: portFlag(flags, 'dashboardPort', '--dashboard-port'),
-    },
-  };
+  return { detach: flags['detach'] === true, up: bindUpFlags(flags) };
 }
 
 export const command = defineCommand<DemoArgs>({

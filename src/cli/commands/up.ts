@@ -62,7 +62,8 @@ function portFlag(flags: FlagValues, name: string, flag: string): number | undef
   return port;
 }
 
-function bind(_operands: readonly string[], flags: FlagValues): UpArgs {
+/** `up`'s flags, as `up` and `demo` (which takes the same ones) read them. */
+export function bindUpFlags(flags: FlagValues): UpArgs {
   return {
     stateDir: stringFlag(flags, 'stateDir'),
     tag: stringFlag(flags, 'tag'),
@@ -91,6 +92,6 @@ export const command = defineCommand<UpArgs>({
     { flags: '--api-port <port>', description: "the controller's metrics API listens on 127.0.0.1 at this port (default 8085)" },
     { flags: '--dashboard-port <port>', description: "the controller's web dashboard listens on 127.0.0.1 at this port (default 50750)" },
   ],
-  bind,
+  bind: (_operands, flags) => bindUpFlags(flags),
   run,
 });
