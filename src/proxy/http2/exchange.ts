@@ -16,7 +16,7 @@ import type { Logger } from '../../lib/log.js';
 import { errorResponse, GRPC_INTERNAL } from '../http/errors.js';
 import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
 import type { TapHub, TapId } from '../tap/hub.js';
-import { tapPeers } from '../tap/peers.js';
+import { h2TapRequest } from '../tap/peers.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import { NO_CLAIM, type Claim, type HttpTarget, type Selected } from '../target/selector.js';
 import { forwardedFields, grpcStatusOf, isGrpc } from './headers.js';
@@ -113,15 +113,7 @@ export class Exchange {
   };
 
   private tapStart(endpoint: EndpointTarget): void {
-    const h = this.requestHeaders;
-    this.tapId = this.ctx.tap!.requestInit({
-      ...tapPeers(this.down.session?.socket, this.ctx.target, endpoint),
-      method: String(h[':method'] ?? 'GET'),
-      scheme: String(h[':scheme'] ?? 'http'),
-      authority: this.ctx.authority ?? '',
-      path: String(h[':path'] ?? '/'),
-      headers: h,
-    });
+    this.tapId = this.ctx.tap!.requestInit(h2TapRequest(this.down.session?.socket, this.ctx.target, endpoint, this.ctx.authority, this.requestHeaders));
   }
 
   /** The series this request counts in; requests that never reached an endpoint count at the selector. */

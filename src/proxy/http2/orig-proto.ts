@@ -13,7 +13,7 @@ import type { Http1Pool } from '../http/pool.js';
 import { requestUpstream } from '../http/upstream.js';
 import type { HttpSeries, ProxyMetrics } from '../metrics/registry.js';
 import type { TapHub, TapId } from '../tap/hub.js';
-import { tapPeers } from '../tap/peers.js';
+import { h2TapRequest } from '../tap/peers.js';
 import type { EndpointTarget } from '../target/endpoint.js';
 import type { HttpTarget, Selected } from '../target/selector.js';
 import { grpcStatusOf, isGrpc } from './headers.js';
@@ -74,15 +74,7 @@ export class DowngradeExchange {
   };
 
   private tapStart(endpoint: EndpointTarget): void {
-    const h = this.requestHeaders;
-    this.tapId = this.ctx.tap!.requestInit({
-      ...tapPeers(this.down.session?.socket, this.ctx.target, endpoint),
-      method: String(h[':method'] ?? 'GET'),
-      scheme: String(h[':scheme'] ?? 'http'),
-      authority: this.ctx.authority ?? '',
-      path: String(h[':path'] ?? '/'),
-      headers: h,
-    });
+    this.tapId = this.ctx.tap!.requestInit(h2TapRequest(this.down.session?.socket, this.ctx.target, endpoint, this.ctx.authority, this.requestHeaders));
   }
 
   private tapResponse(status: number, headers: OutgoingHttpHeaders): void {

@@ -1,10 +1,11 @@
 // The two peers of a tapped request, as the exchanges see them: built only when the hub is active, from what
 // the connection (its socket and HttpTarget) and the chosen EndpointTarget already hold. Labels are built
 // once per endpoint (outbound destination) or per connection (inbound source), then reused.
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { EndpointTarget } from '../target/endpoint.js';
 import type { HttpTarget } from '../target/selector.js';
-import { inboundSourceLabels, NO_TAP_LABELS, outboundDestinationLabels, type TapLabels, type TapPeer } from './request.js';
+import { inboundSourceLabels, NO_TAP_LABELS, outboundDestinationLabels, type TapLabels, type TapPeer, type TapRequest } from './request.js';
 
 export interface TapPeers {
   readonly direction: 'inbound' | 'outbound';
@@ -59,5 +60,17 @@ export function tapPeers(socket: Socket | undefined, target: HttpTarget, endpoin
     direction: 'outbound',
     source: { ...remote, labels: NO_TAP_LABELS },
     destination: { ip: endpoint.addr.host, port: endpoint.addr.port, labels: outboundLabels(endpoint) },
+  };
+}
+
+/** A tapped HTTP/2 request: its peers, and its method, scheme and path from the pseudo-headers. */
+export function h2TapRequest(socket: Socket | undefined, target: HttpTarget, endpoint: EndpointTarget, authority: string | undefined, headers: IncomingHttpHeaders): TapRequest {
+  return {
+    ...tapPeers(socket, target, endpoint),
+    method: String(headers[':method'] ?? 'GET'),
+    scheme: String(headers[':scheme'] ?? 'http'),
+    authority: authority ?? '',
+    path: String(headers[':path'] ?? '/'),
+    headers,
   };
 }
