@@ -9,29 +9,16 @@
 // namespace (after killing what runs in it) removes everything it held. Names are
 // `fbench-<runner pid>-<n>-<role>`, so a leftover is recognisable and its owner checkable.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canManageNetns } from '../../src/lib/capabilities.js';
 import { start, type Child } from './processes.js';
 
 export const NETNS_PREFIX = 'fbench';
 
-/** Linux capabilities namespaces need: CAP_NET_ADMIN (links, iptables), CAP_SYS_ADMIN (setns, mounts). */
-const CAP_NET_ADMIN = 12n;
-const CAP_SYS_ADMIN = 21n;
-
-/** True when this process can create and use network namespaces: uid 0 with both capabilities effective. */
-export function isRoot(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (!capEff) return false;
-    const caps = BigInt('0x' + capEff);
-    return ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
-  } catch {
-    return false;
-  }
-}
+/** True when this process can create and use network namespaces: uid 0 with CAP_NET_ADMIN and CAP_SYS_ADMIN. */
+export const isRoot = canManageNetns;
 
 export interface ExecResult {
   readonly code: number;

@@ -17,28 +17,11 @@
 //   });
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { canManageNetns } from '../../src/lib/capabilities.js';
 
-/** Linux capabilities the helpers need: CAP_NET_ADMIN (links, iptables), CAP_SYS_ADMIN (setns, mounts). */
-const CAP_NET_ADMIN = 12n;
-const CAP_SYS_ADMIN = 21n;
-
-/**
- * True when this process can create and use network namespaces: uid 0 with CAP_NET_ADMIN and
- * CAP_SYS_ADMIN effective (a root in a locked-down container may lack them).
- */
-export function isRoot(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-    if (!capEff) return false;
-    const caps = BigInt('0x' + capEff);
-    return ((caps >> CAP_NET_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_ADMIN) & 1n) === 1n;
-  } catch {
-    return false;
-  }
-}
+/** True when this process can create and use network namespaces: uid 0 with CAP_NET_ADMIN and CAP_SYS_ADMIN. */
+export const isRoot = canManageNetns;
 
 /** Options for node:test, `test(name, needsRoot, fn)`: the test is skipped, with the reason, when not root. */
 export const needsRoot: { skip?: string } = isRoot() ? {} : { skip: 'needs root (CAP_NET_ADMIN)' };
