@@ -3,7 +3,7 @@
 // 127.0.0.1:8085, where the controller listens by default) and GET calls that turn every failure into
 // one line a user can act on.
 import { formatSocketAddr, parseSocketAddr } from '../lib/addr.js';
-import { errorCode, FathomError } from '../lib/errors.js';
+import { errorCode, fetchErrorCode, FathomError } from '../lib/errors.js';
 import type { ApiErrorBody } from '../controller/metrics-api/types.js';
 import { loadConfig, stateDirFrom } from '../platform/local/config.js';
 import { UsageError, type OptionSpec } from './command.js';
@@ -83,7 +83,7 @@ export class ApiClient {
 
   private unreachable(err: unknown): FathomError {
     const cause = (err as { cause?: unknown }).cause ?? err;
-    const code = errorCode(cause) ?? (err as Error).name;
+    const code = fetchErrorCode(err);
     if (code === 'ECONNREFUSED') {
       return new FathomError(
         'ENOCONTROLPLANE',

@@ -23,3 +23,8 @@ export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** Why a fetch() failed: the errno it hides in `cause` (`ECONNREFUSED`...), else the error's name (`TimeoutError`...). */
+export function fetchErrorCode(err: unknown): string {
+  return errorCode((err as { cause?: unknown } | null)?.cause) ?? errorCode(err) ?? (err as Error).name;
+}

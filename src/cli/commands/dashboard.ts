@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { formatSocketAddr, parseSocketAddr } from '../../lib/addr.js';
-import { errorCode, FathomError } from '../../lib/errors.js';
+import { fetchErrorCode, FathomError } from '../../lib/errors.js';
 import { parseResource } from '../../controller/metrics-api/resources.js';
 import { DEFAULT_DASHBOARD_PORT, loadConfig, stateDirFrom } from '../../platform/local/config.js';
 import { STATE_DIR_HELP } from '../../platform/local/client.js';
@@ -57,7 +57,7 @@ export async function run(args: DashboardArgs, io: CommandIO): Promise<number> {
     if (!res.ok) throw new FathomError('EDASHBOARD', `something other than Fathom's dashboard answers at ${addr} (status ${res.status})`);
   } catch (err) {
     if (err instanceof FathomError) throw err;
-    const code = errorCode((err as { cause?: unknown }).cause) ?? (err as Error).name;
+    const code = fetchErrorCode(err);
     const why = code === 'ECONNREFUSED' ? 'nothing answers' : code === 'TimeoutError' ? 'it did not answer within 5s' : `it cannot be reached (${code})`;
     throw new FathomError('EDASHBOARD', `the dashboard is not running at ${addr}: ${why} (start it with 'fathom up', or give its address with --dashboard-addr or ${DASHBOARD_ADDR_ENV})`);
   }

@@ -1,6 +1,6 @@
 // A small client of Prometheus's HTTP API (/api/v1/query and /-/ready): instant queries evaluated at one
 // time, results as plain samples, and every failure as a FathomError that names the URL and the query.
-import { FathomError, errorCode } from '../../lib/errors.js';
+import { FathomError, errorCode, fetchErrorCode } from '../../lib/errors.js';
 
 /** One element of an instant vector. `value` is NaN where PromQL says so (e.g. a quantile of nothing). */
 export interface Sample {
@@ -102,7 +102,7 @@ export class PrometheusClient implements PromQuerier, PromRangeQuerier {
 /** The connection-level failure, with the errno that explains it (fetch hides it in `cause`). */
 function unreachable(base: string, err: unknown): FathomError {
   const cause = (err as { cause?: unknown }).cause ?? err;
-  const code = errorCode(cause) ?? (err as Error).name;
+  const code = fetchErrorCode(err);
   const why = code === 'TimeoutError' ? 'timed out' : (errorCode(cause) ?? (cause as Error).message);
   return new FathomError('EPROMETHEUS', `cannot reach Prometheus at ${base}: ${why}`, { cause: err });
 }
