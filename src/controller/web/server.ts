@@ -42,6 +42,9 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
 } as const;
 
+/** Names scripts/build-web.mjs gives its outputs: esbuild's `[name]-[hash]`. */
+const HASHED = /-[0-9A-Z]{8}\.\w+$/;
+
 /** Every file below `root`, keyed by its URL path; read once, served from memory. */
 export function loadAssets(root: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
@@ -52,7 +55,7 @@ export function loadAssets(root: string): Map<string, Asset> {
       if (statSync(path).isDirectory()) walk(path);
       else {
         const url = '/' + relative(root, path).split(sep).join('/');
-        assets.set(url, { type: TYPES[extname(name)] ?? 'application/octet-stream', body: readFileSync(path), immutable: /\.[0-9a-f]{8,}\.\w+$/i.test(name) || /-[0-9A-Z]{8}\.\w+$/.test(name) });
+        assets.set(url, { type: TYPES[extname(name)] ?? 'application/octet-stream', body: readFileSync(path), immutable: HASHED.test(name) });
       }
     }
   };
